@@ -1,0 +1,192 @@
+// The io_uring core the designs plug into (io_uring/io_uring.c, reduced):
+// ring setup and teardown, submission with prep and inline issue under
+// uring_lock, the io-wq path (issue without uring_lock, then task work that
+// retakes it), completion, failure and request freeing. The design supplies
+// only the IORING_OP_BPF hooks, as opdef.c does for every opcode.
+
+import type { DesignOps } from './design.js';
+import { ERRNO, fail, ok, type Result } from './kernel/errno.js';
+import { at, type Op, waitUntil } from './kernel/step.js';
+import { type Process, Request, Ring, ringOf, type Sqe, type World } from './world.js';
+
+/** io_uring.h: the op completed; post its result. */
+export const IOU_COMPLETE = 0;
+/** io_uring.h: the op will complete the request itself later (-EIOCBQUEUED). */
+export const IOU_ISSUE_SKIP_COMPLETE = -ERRNO.EIOCBQUEUED;
+/** io_uring.h: try again (-EAGAIN): inline, this punts to io-wq. */
+export const IOU_RETRY = -ERRNO.EAGAIN;
+
+export interface RingOptions {
+  /** Create the ring with the design's setup flag. */
+  readonly bpf: boolean;
+}
+
+export class IoUring {
+  constructor(
+    readonly world: World,
+    readonly design: DesignOps,
+  ) {}
+
+  /** io_uring_setup(): a ring owned by `proc`, with its fd installed last. */
+  *setup(proc: Process, opts: RingOptions): Op<Result<number>> {
+    yield* at('io_uring_setup');
+    if (!proc.alive) return fail('ESRCH');
+    const w = this.world;
+    const ring = new Ring(w.rings.length + 1, proc, opts.bpf, w.trace);
+    w.rings.push(ring);
+    const created = yield* this.design.ringCreated(ring);
+    if (!created.ok) return created;
+    w.trace.emit({ kind: 'ring-created', ring: ring.id, pid: proc.pid, bpf: opts.bpf });
+    const file = w.newFile(
+      `ring#${ring.id}`,
+      { kind: 'io_uring', ring },
+      function* (this: IoUring) {
+        // io_ring_ctx_wait_and_kill() hands the teardown to io_ring_exit_work on a workqueue.
+        this.world.spawn(`ring-exit:ring${ring.id}`, this.free(ring), null);
+      }.bind(this),
+    );
+    return yield* w.installFd(proc, file);
+  }
+
+  /** io_ring_exit_work(): waits for every request to be freed, then io_ring_ctx_free(). */
+  private *free(ring: Ring): Op<void> {
+    yield* waitUntil(
+      `io_ring_exit_work(ring#${ring.id}): wait for requests`,
+      () => ring.inflight === 0,
+    );
+    ring.fixedFiles?.clearAll();
+    ring.fixedFiles = null;
+    yield* this.design.ringFreed(ring);
+    ring.freed = true;
+    this.world.trace.emit({ kind: 'ring-freed', ring: ring.id });
+  }
+
+  /**
+   * io_uring_enter() with one SQE: prep and inline issue under uring_lock, or
+   * a punt to io-wq. Returns the request id; the CQE, if any, lands in the ring.
+   */
+  *submit(proc: Process, ringFd: number, sqe: Sqe): Op<Result<number>> {
+    yield* at('io_uring_enter');
+    const found = ringOf(proc, ringFd);
+    if (!found.ok) return found;
+    const ring = found.value;
+    const w = this.world;
+    yield* ring.uringLock.lock();
+    const req = new Request(w.requests.length + 1, ring, proc, sqe);
+    w.requests.push(req);
+    ring.inflight += 1;
+    w.trace.emit({
+      kind: 'sqe',
+      request: req.id,
+      ring: ring.id,
+      pid: proc.pid,
+      userData: sqe.userData,
+      async: sqe.async,
+    });
+    const prepRet = yield* this.design.prep(req);
+    if (prepRet !== 0) {
+      // io_submit_fail_init() -> io_req_defer_failed(): ->fail() runs even when prep failed.
+      yield* this.failRequest(req, prepRet);
+    } else if (sqe.async) {
+      this.punt(req);
+    } else {
+      req.state = 'issued';
+      const ret = yield* this.design.issue(req, false);
+      yield* this.afterIssue(req, ret, true);
+    }
+    yield* ring.uringLock.unlock();
+    return ok(req.id);
+  }
+
+  /** io_queue_iowq(): the request is issued later by an io-wq worker actor. */
+  private punt(req: Request): void {
+    req.state = 'queued';
+    this.world.trace.emit({ kind: 'punt', request: req.id });
+    this.world.spawn(`iowq:req${req.id}`, this.ioWqWork(req), req.submitter);
+  }
+
+  /** io_wq_submit_work(): issue without uring_lock; completion goes back through task work. */
+  private *ioWqWork(req: Request): Op<void> {
+    yield* at(`io-wq issue req${req.id}`);
+    req.state = 'issued';
+    const ret = yield* this.design.issue(req, true);
+    if (ret === IOU_ISSUE_SKIP_COMPLETE) {
+      this.park(req);
+      return;
+    }
+    // -EAGAIN is final on io-wq for a non-IOPOLL ring; any nonzero return fails the request.
+    this.world.spawn(`tw:req${req.id}`, this.taskWorkComplete(req, ret), req.submitter);
+  }
+
+  /** io_req_task_complete()/io_req_task_cancel() in the submitter's task work, under uring_lock. */
+  private *taskWorkComplete(req: Request, ret: number): Op<void> {
+    yield* req.ring.uringLock.lock();
+    if (ret === IOU_COMPLETE) {
+      this.postCqe(req, req.res);
+      yield* this.freeRequest(req);
+    } else {
+      yield* this.failRequest(req, ret);
+    }
+    yield* req.ring.uringLock.unlock();
+  }
+
+  /** What io_issue_sqe()/io_queue_sqe() do with an inline ->issue() return. */
+  private *afterIssue(req: Request, ret: number, inline: boolean): Op<void> {
+    if (ret === IOU_COMPLETE) {
+      this.postCqe(req, req.res);
+      yield* this.freeRequest(req);
+    } else if (ret === IOU_ISSUE_SKIP_COMPLETE) {
+      this.park(req);
+    } else if (ret === IOU_RETRY && inline) {
+      this.punt(req);
+    } else {
+      yield* this.failRequest(req, ret);
+    }
+  }
+
+  /** IOU_ISSUE_SKIP_COMPLETE: io_uring posts nothing; the op was meant to complete it later. */
+  private park(req: Request): void {
+    req.state = 'parked';
+    this.world.trace.emit({ kind: 'skip-complete', request: req.id });
+  }
+
+  /** io_req_defer_failed(): ->fail(), then a CQE with the error, then free. */
+  private *failRequest(req: Request, ret: number): Op<void> {
+    yield* this.design.fail(req);
+    this.postCqe(req, ret);
+    yield* this.freeRequest(req);
+  }
+
+  private postCqe(req: Request, res: number): void {
+    const cqe = { request: req.id, userData: req.sqe.userData, res };
+    req.ring.cq.push(cqe);
+    this.world.trace.emit({
+      kind: 'cqe',
+      request: req.id,
+      ring: req.ring.id,
+      userData: req.sqe.userData,
+      res,
+    });
+  }
+
+  /** io_free_batch_list() under uring_lock: ->cleanup() if flagged, then put the file and node. */
+  private *freeRequest(req: Request): Op<void> {
+    if (req.needCleanup) {
+      req.needCleanup = false;
+      yield* this.design.cleanup(req);
+    }
+    if (req.file !== null) {
+      yield* at(`io_put_file(req${req.id})`);
+      this.world.fput(req.file);
+      req.file = null;
+    }
+    if (req.rsrcNode !== null) {
+      yield* at(`io_put_rsrc_node(req${req.id})`);
+      req.rsrcNode.put();
+      req.rsrcNode = null;
+    }
+    req.state = 'freed';
+    req.ring.inflight -= 1;
+    this.world.trace.emit({ kind: 'request-freed', request: req.id });
+  }
+}

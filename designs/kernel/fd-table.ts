@@ -1,0 +1,88 @@
+// struct file and a process's fd table (fs/file.c), as the designs need them:
+// refcounted files whose release runs when the last reference goes, the
+// lowest-free-fd rule, fget that takes a reference, dup, and a table that an
+// exiting task detaches (exit_files) before it closes the files, so that
+// fget() by the exiting task finds nothing.
+
+import { Refcount } from './refcount.js';
+import type { Op } from './step.js';
+import type { Trace } from './trace.js';
+
+/** A struct file: a label for traces, a payload naming what it refers to, and its release. */
+export class KFile<P> {
+  readonly refs: Refcount;
+  released = false;
+
+  constructor(
+    readonly id: number,
+    readonly label: string,
+    readonly payload: P,
+    trace: Trace,
+    /** What __fput() does once the last reference is gone (->release of the file). */
+    readonly release: () => Op<void>,
+  ) {
+    this.refs = new Refcount(`file:${label}`, 1, true, trace);
+  }
+}
+
+/** The first fd a process gets: 0, 1 and 2 are taken by stdio in every real process. */
+export const FIRST_FREE_FD = 3;
+
+export class FdTable<P> {
+  private readonly fds = new Map<number, KFile<P>>();
+  /** Set by exit_files(): the task no longer has a table to look fds up in. */
+  detached = false;
+
+  constructor(
+    readonly pid: number,
+    private readonly trace: Trace,
+    /** RLIMIT_NOFILE: installing an fd at or above it fails with EMFILE. */
+    readonly limit = 1024,
+  ) {}
+
+  /** Installs `file` at the lowest free fd (the caller's reference moves in); null when the table is full. */
+  install(file: KFile<P>): number | null {
+    let fd = FIRST_FREE_FD;
+    while (this.fds.has(fd)) fd++;
+    if (fd >= this.limit) return null;
+    this.fds.set(fd, file);
+    this.trace.emit({ kind: 'fd-install', pid: this.pid, fd, file: file.label });
+    return fd;
+  }
+
+  /** The file at `fd` without taking a reference (fcheck), or undefined. */
+  peek(fd: number): KFile<P> | undefined {
+    return this.detached ? undefined : this.fds.get(fd);
+  }
+
+  /** fget(): the file at `fd` with a new reference, or undefined (EBADF). */
+  fget(fd: number): KFile<P> | undefined {
+    const file = this.peek(fd);
+    file?.refs.get();
+    return file;
+  }
+
+  /** Removes `fd` from the table and returns its file, whose reference the caller now owns. */
+  remove(fd: number): KFile<P> | undefined {
+    const file = this.fds.get(fd);
+    if (file === undefined || this.detached) return undefined;
+    this.fds.delete(fd);
+    this.trace.emit({ kind: 'fd-close', pid: this.pid, fd, file: file.label });
+    return file;
+  }
+
+  /** Detaches the table for exit and returns every file it held, lowest fd first. */
+  detachAll(): KFile<P>[] {
+    this.detached = true;
+    const files = [...this.fds.entries()].sort(([a], [b]) => a - b);
+    this.fds.clear();
+    for (const [fd, file] of files)
+      this.trace.emit({ kind: 'fd-close', pid: this.pid, fd, file: file.label });
+    return files.map(([, file]) => file);
+  }
+
+  /** Open fds, lowest first. */
+  list(): [number, KFile<P>][] {
+    return [...this.fds.entries()].sort(([a], [b]) => a - b);
+  }
+}

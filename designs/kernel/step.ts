@@ -1,0 +1,28 @@
+// Atomic steps. Every kernel operation in the models is a generator: the code
+// between two `yield`s runs as one atomic step, and each `yield` is a point
+// where the scheduler may run another actor first. A step that must wait
+// (a held mutex, an SRCU grace period, a refcount that must drop to zero)
+// yields a `ready` predicate; the scheduler only resumes it once that holds.
+//
+// The convention throughout: a yield comes BEFORE the action it names, so the
+// label of an actor's pending step says what it will do next.
+
+/** A preemption point: what the actor does next, and when it may do it. */
+export interface Step {
+  readonly label: string;
+  /** Absent: runnable now. Present: runnable only while it returns true. */
+  readonly ready?: () => boolean;
+}
+
+/** An operation made of atomic steps that finally returns T. */
+export type Op<T> = Generator<Step, T, void>;
+
+/** Yields one preemption point before the caller's next action. */
+export function* at(label: string): Op<void> {
+  yield { label };
+}
+
+/** Yields until `ready()` holds; the caller's next action runs while it still holds. */
+export function* waitUntil(label: string, ready: () => boolean): Op<void> {
+  yield { label, ready };
+}

@@ -1,0 +1,139 @@
+// The event trace: every lock, slot access, reference change, callback and
+// completion, in the order the scheduler ran them. Fuzz properties and tests
+// read it; it is the model's observable behaviour.
+
+export type Callback = 'prep' | 'issue' | 'fail' | 'cleanup';
+
+export type TraceEvent =
+  | { readonly kind: 'lock'; readonly lock: string }
+  | { readonly kind: 'unlock'; readonly lock: string }
+  | { readonly kind: 'srcu-read-lock'; readonly srcu: string; readonly token: number }
+  | { readonly kind: 'srcu-read-unlock'; readonly srcu: string; readonly token: number }
+  | {
+      readonly kind: 'srcu-sync-start';
+      readonly srcu: string;
+      readonly waitsFor: readonly number[];
+    }
+  | { readonly kind: 'srcu-sync-end'; readonly srcu: string }
+  | {
+      readonly kind: 'slot-read';
+      readonly table: string;
+      readonly index: number;
+      readonly program: number | null;
+    }
+  | {
+      readonly kind: 'slot-write';
+      readonly table: string;
+      readonly index: number;
+      readonly program: number | null;
+    }
+  | {
+      readonly kind: 'out-of-bounds';
+      readonly table: string;
+      readonly index: number;
+      readonly size: number;
+      readonly access: 'read' | 'write';
+    }
+  | {
+      readonly kind: 'ref';
+      readonly object: string;
+      readonly delta: number;
+      readonly value: number;
+    }
+  | { readonly kind: 'ref-underflow'; readonly object: string; readonly value: number }
+  | {
+      readonly kind: 'callback';
+      readonly request: number;
+      readonly program: number;
+      readonly callback: Callback;
+      /** True when the program had already been freed: a use after free. */
+      readonly freed: boolean;
+    }
+  | {
+      readonly kind: 'null-call';
+      readonly request: number;
+      readonly callback: Callback;
+      readonly where: string;
+    }
+  | { readonly kind: 'program-loaded'; readonly program: number; readonly pid: number }
+  | { readonly kind: 'program-freed'; readonly program: number }
+  | {
+      readonly kind: 'fd-install';
+      readonly pid: number;
+      readonly fd: number;
+      readonly file: string;
+    }
+  | { readonly kind: 'fd-close'; readonly pid: number; readonly fd: number; readonly file: string }
+  | { readonly kind: 'file-release'; readonly file: string }
+  | {
+      readonly kind: 'registered';
+      readonly design: string;
+      readonly program: number;
+      readonly name: string;
+    }
+  | {
+      readonly kind: 'unregistered';
+      readonly design: string;
+      readonly program: number;
+      readonly name: string;
+      readonly ret: number;
+    }
+  | {
+      readonly kind: 'sqe';
+      readonly request: number;
+      readonly ring: number;
+      readonly pid: number;
+      readonly userData: number;
+      readonly async: boolean;
+    }
+  | { readonly kind: 'punt'; readonly request: number }
+  | { readonly kind: 'skip-complete'; readonly request: number }
+  | {
+      readonly kind: 'cqe';
+      readonly request: number;
+      readonly ring: number;
+      readonly userData: number;
+      readonly res: number;
+    }
+  | { readonly kind: 'request-freed'; readonly request: number }
+  | {
+      readonly kind: 'ring-created';
+      readonly ring: number;
+      readonly pid: number;
+      readonly bpf: boolean;
+    }
+  | { readonly kind: 'ring-freed'; readonly ring: number }
+  | { readonly kind: 'process-exit'; readonly pid: number };
+
+export interface TraceEntry {
+  readonly seq: number;
+  /** The actor that was running when the event happened ('setup' outside any actor). */
+  readonly actor: string;
+  readonly event: TraceEvent;
+}
+
+/** Records events in run order, tagged with the running actor. */
+export class Trace {
+  private readonly entries: TraceEntry[] = [];
+  /** Set by the scheduler while an actor runs. */
+  actor = 'setup';
+
+  /** Appends one event by the running actor. */
+  emit(event: TraceEvent): void {
+    this.entries.push({ seq: this.entries.length, actor: this.actor, event });
+  }
+
+  /** Returns all events so far, oldest first. */
+  all(): readonly TraceEntry[] {
+    return this.entries;
+  }
+
+  /** Returns the events of one kind, oldest first. */
+  ofKind<K extends TraceEvent['kind']>(
+    kind: K,
+  ): (TraceEntry & { event: Extract<TraceEvent, { kind: K }> })[] {
+    return this.entries.filter(
+      (e): e is TraceEntry & { event: Extract<TraceEvent, { kind: K }> } => e.event.kind === kind,
+    );
+  }
+}

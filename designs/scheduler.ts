@@ -1,0 +1,140 @@
+// Runs actors (userspace threads, io-wq workers, task work) one atomic step
+// at a time. Which runnable actor goes next is chosen by a list of numbers,
+// so any interleaving is a plain array that fast-check can generate and
+// shrink, and every run is reproducible from it.
+
+import type { Op, Step } from './kernel/step.js';
+import type { Process, World } from './world.js';
+
+export interface Actor {
+  readonly name: string;
+  /** The process whose context (fd table) the actor runs in, if any. */
+  readonly proc: Process | null;
+  readonly gen: Op<unknown>;
+  pending: Step;
+  done: boolean;
+  result: unknown;
+  steps: number;
+}
+
+export type Outcome =
+  | { readonly kind: 'done'; readonly steps: number }
+  | {
+      readonly kind: 'deadlock';
+      readonly steps: number;
+      readonly blocked: readonly { actor: string; waitingFor: string }[];
+    }
+  | { readonly kind: 'step-limit'; readonly steps: number; readonly running: readonly string[] };
+
+/** A step the scheduler ran: which actor, and what it did. */
+export interface ScheduleEntry {
+  readonly actor: string;
+  readonly label: string;
+}
+
+export class Scheduler {
+  readonly actors: Actor[] = [];
+  readonly history: ScheduleEntry[] = [];
+  private steps = 0;
+
+  constructor(readonly world: World) {
+    world.spawn = (name, op, proc) => {
+      this.add(name, op, proc);
+    };
+  }
+
+  /**
+   * Adds an actor running `op` as a syscall (its deferred file releases run
+   * before it finishes). Nothing of `op` runs until the actor is scheduled.
+   */
+  add<T>(name: string, op: Op<T>, proc: Process | null = null): Actor {
+    if (this.actors.some((a) => a.name === name)) throw new Error(`BUG: two actors named ${name}`);
+    const world = this.world;
+    const gen = (function* (): Op<T> {
+      yield { label: 'start' };
+      return yield* world.syscall(op);
+    })();
+    const first = gen.next();
+    if (first.done) throw new Error('BUG: actor finished before its start step');
+    const actor: Actor = {
+      name,
+      proc,
+      gen,
+      pending: first.value,
+      done: false,
+      result: undefined,
+      steps: 0,
+    };
+    this.actors.push(actor);
+    return actor;
+  }
+
+  /** Actors that can take a step now, in the order they were added. */
+  runnable(): Actor[] {
+    return this.actors.filter(
+      (a) => !a.done && (a.pending.ready === undefined || a.pending.ready()),
+    );
+  }
+
+  /** Runs one step of `actor`: the code up to its next preemption point. */
+  stepActor(actor: Actor): void {
+    const world = this.world;
+    const trace = world.trace;
+    const previous = [trace.actor, world.current] as const;
+    trace.actor = actor.name;
+    world.current = actor.proc;
+    this.history.push({ actor: actor.name, label: actor.pending.label });
+    try {
+      const next = actor.gen.next();
+      if (next.done) {
+        actor.done = true;
+        actor.result = next.value;
+      } else {
+        actor.pending = next.value;
+      }
+    } finally {
+      [trace.actor, world.current] = previous;
+    }
+    actor.steps += 1;
+    this.steps += 1;
+  }
+
+  /**
+   * Runs until every actor is done, nothing can run (deadlock), or `maxSteps`
+   * steps have run. Step i picks runnable[choices[i] mod n]; once the choices
+   * run out, the first runnable actor goes (run to completion in order).
+   */
+  run(choices: readonly number[] = [], maxSteps = 100_000): Outcome {
+    let i = 0;
+    for (;;) {
+      const ready = this.runnable();
+      if (ready.length === 0) {
+        const waiting = this.actors.filter((a) => !a.done);
+        if (waiting.length === 0) return { kind: 'done', steps: this.steps };
+        return {
+          kind: 'deadlock',
+          steps: this.steps,
+          blocked: waiting.map((a) => ({ actor: a.name, waitingFor: a.pending.label })),
+        };
+      }
+      if (this.steps >= maxSteps) {
+        return { kind: 'step-limit', steps: this.steps, running: ready.map((a) => a.name) };
+      }
+      const choice = i < choices.length ? (choices[i] ?? 0) : 0;
+      i += 1;
+      this.stepActor(ready[choice % ready.length] as Actor);
+    }
+  }
+
+  /** Runs `op` alone to completion and returns its result; throws if it blocks (a test helper). */
+  runAlone<T>(name: string, op: Op<T>, proc: Process | null = null): T {
+    const actor = this.add(name, op, proc);
+    while (!actor.done) {
+      const ready = this.runnable();
+      if (ready.length === 0) throw new Error(`${name} blocked on: ${actor.pending.label}`);
+      // Other actors (io-wq, task work) spawned by `op` run after it, in order.
+      this.stepActor(ready.includes(actor) ? actor : (ready[0] as Actor));
+    }
+    return actor.result as T;
+  }
+}

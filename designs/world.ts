@@ -1,0 +1,364 @@
+// The world a model runs in: processes with fd tables, rings, loaded
+// programs, in-flight requests, posted CQEs, and the trace. Everything here
+// is shared by all designs; a design adds only its own tables.
+
+import { fail, ok, type Result } from './kernel/errno.js';
+import { FdTable, KFile } from './kernel/fd-table.js';
+import type { FixedFileTable, RsrcNode } from './kernel/fixed-files.js';
+import { Mutex } from './kernel/mutex.js';
+import { Refcount } from './kernel/refcount.js';
+import { at, type Op } from './kernel/step.js';
+import { type Callback, Trace } from './kernel/trace.js';
+
+/** What a program's issue callback does: the result it sets, then the value it returns. */
+export interface IssueBehaviour {
+  /** Passed to uring_bpf_set_result(): becomes the CQE's res. */
+  readonly res: number;
+  /** The callback's return value: 0 is IOU_COMPLETE, -EIOCBQUEUED is IOU_ISSUE_SKIP_COMPLETE. */
+  readonly ret: number;
+}
+
+/** A program's callbacks: null means the callback pointer is NULL. */
+export interface ProgramSpec {
+  readonly label: string;
+  /** prep_fn's return value, or null for no prep_fn. */
+  readonly prep: number | null;
+  readonly issue: IssueBehaviour | null;
+  readonly fail: boolean;
+  readonly cleanup: boolean;
+}
+
+/** A program with every callback present that completes with res 0. */
+export function programSpec(
+  label: string,
+  over: Partial<Omit<ProgramSpec, 'label'>> = {},
+): ProgramSpec {
+  return { label, prep: 0, issue: { res: 0, ret: 0 }, fail: true, cleanup: true, ...over };
+}
+
+/** A loaded BPF object (a struct_ops map with its programs, or a single program). */
+export class Program {
+  freed = false;
+  readonly refs: Refcount;
+
+  constructor(
+    readonly id: number,
+    readonly ownerPid: number,
+    readonly spec: ProgramSpec,
+    trace: Trace,
+  ) {
+    this.refs = new Refcount(`prog#${id}`, 1, true, trace);
+  }
+
+  /** True when the callback pointer is set. */
+  has(cb: Callback): boolean {
+    const value = this.spec[cb];
+    return value !== null && value !== false;
+  }
+}
+
+/** A struct_ops link (bpf_link): holds a program reference while attached. */
+export interface BpfLink {
+  readonly id: number;
+  readonly program: Program;
+  detached: boolean;
+  /** The struct_ops ->unreg() this link calls once, on detach or on last close. */
+  readonly unreg: () => Op<void>;
+}
+
+export type FilePayload =
+  | { readonly kind: 'bpf-prog'; readonly program: Program }
+  | { readonly kind: 'bpf-link'; readonly link: BpfLink }
+  | { readonly kind: 'io_uring'; readonly ring: Ring }
+  | { readonly kind: 'regular' };
+
+export type File = KFile<FilePayload>;
+
+export interface ProcessOptions {
+  readonly name?: string;
+  /** User namespace id; 0 is the initial namespace. */
+  readonly ns?: number;
+  /** Whether the process may load BPF objects (CAP_BPF, or a BPF token). */
+  readonly capBpf?: boolean;
+}
+
+export class Process {
+  alive = true;
+  readonly fds: FdTable<FilePayload>;
+
+  constructor(
+    readonly pid: number,
+    readonly name: string,
+    readonly ns: number,
+    readonly capBpf: boolean,
+    trace: Trace,
+  ) {
+    this.fds = new FdTable<FilePayload>(pid, trace);
+  }
+}
+
+export class Ring {
+  freed = false;
+  /** Requests allocated and not yet freed (what io_ring_exit_work waits for). */
+  inflight = 0;
+  readonly uringLock: Mutex;
+  fixedFiles: FixedFileTable<File> | null = null;
+  readonly cq: Cqe[] = [];
+
+  constructor(
+    readonly id: number,
+    readonly owner: Process,
+    /** Created with the design's setup flag (IORING_SETUP_BPF, _BPF_OP or _BPF_EXT). */
+    readonly bpf: boolean,
+    trace: Trace,
+  ) {
+    this.uringLock = new Mutex(`ring#${id}.uring_lock`, trace);
+  }
+}
+
+/** The fields of an IORING_OP_BPF SQE the designs read. */
+export interface Sqe {
+  /** sqe->bpf_op_flags (u32): op id in the top bits, program flags below. */
+  readonly bpfOpFlags: number;
+  readonly fd: number;
+  /** IOSQE_FIXED_FILE */
+  readonly fixedFile: boolean;
+  /** IOSQE_ASYNC: issue on an io-wq worker, without uring_lock. */
+  readonly async: boolean;
+  readonly userData: number;
+}
+
+export interface Cqe {
+  readonly request: number;
+  readonly userData: number;
+  readonly res: number;
+}
+
+/** struct io_kiocb: one request from SQE to free. */
+export class Request {
+  /** The CQE result set by the program (io_req_set_res). */
+  res = 0;
+  /** REQ_F_NEED_CLEANUP */
+  needCleanup = false;
+  /** req->file: a normal file reference, put when the request is freed. */
+  file: File | null = null;
+  /** req->file_node: a fixed-file resource node reference, put when the request is freed. */
+  rsrcNode: RsrcNode<File> | null = null;
+  state: 'prep' | 'queued' | 'issued' | 'parked' | 'freed' = 'prep';
+
+  constructor(
+    readonly id: number,
+    readonly ring: Ring,
+    readonly submitter: Process,
+    readonly sqe: Sqe,
+  ) {}
+}
+
+/** The ring behind `ringFd` in `proc`, as io_uring_enter() resolves it: EBADF, or EOPNOTSUPP for another file. */
+export function ringOf(proc: Process, ringFd: number): Result<Ring> {
+  const file = proc.fds.peek(ringFd);
+  if (file === undefined) return fail('EBADF');
+  if (file.payload.kind !== 'io_uring') return fail('EOPNOTSUPP');
+  return ok(file.payload.ring);
+}
+
+export class World {
+  readonly trace = new Trace();
+  readonly processes: Process[] = [];
+  readonly rings: Ring[] = [];
+  readonly programs: Program[] = [];
+  readonly requests: Request[] = [];
+  private nextFileId = 1;
+  private nextLinkId = 1;
+  /** Deferred __fput() work, per actor: run when that actor returns to user space. */
+  private readonly taskWork = new Map<string, (() => Op<void>)[]>();
+  /** Links pinned in bpffs: they outlive their creator. */
+  readonly pinned: File[] = [];
+  /** The process of the running actor (current->files); null outside any actor. */
+  current: Process | null = null;
+  /** Starts a new actor in `proc`'s context; the scheduler installs this. */
+  spawn: (name: string, op: Op<unknown>, proc: Process | null) => void = () => {
+    throw new Error('BUG: World.spawn used before a scheduler was attached');
+  };
+
+  /** Creates a process (fork + setup, not itself a modelled step). */
+  createProcess(opts: ProcessOptions = {}): Process {
+    const pid = 100 + this.processes.length;
+    const proc = new Process(
+      pid,
+      opts.name ?? `p${pid}`,
+      opts.ns ?? 0,
+      opts.capBpf ?? true,
+      this.trace,
+    );
+    this.processes.push(proc);
+    return proc;
+  }
+
+  /** Makes a new struct file holding one reference. */
+  newFile(label: string, payload: FilePayload, release: () => Op<void>): File {
+    return new KFile(this.nextFileId++, label, payload, this.trace, release);
+  }
+
+  /** Installs `file` in `proc`'s table, or drops it and fails with EMFILE. */
+  *installFd(proc: Process, file: File): Op<Result<number>> {
+    const fd = proc.fds.install(file);
+    if (fd === null) {
+      this.fput(file);
+      return fail('EMFILE');
+    }
+    return ok(fd);
+  }
+
+  /** fput(): drops a file reference; the last one queues the release on the running actor. */
+  fput(file: File): void {
+    if (!file.refs.put()) return;
+    const queue = this.taskWork.get(this.trace.actor) ?? [];
+    queue.push(() => this.releaseFile(file));
+    this.taskWork.set(this.trace.actor, queue);
+  }
+
+  private *releaseFile(file: File): Op<void> {
+    yield* at(`__fput(${file.label})`);
+    file.released = true;
+    this.trace.emit({ kind: 'file-release', file: file.label });
+    yield* file.release();
+  }
+
+  /** task_work_run(): the running actor's deferred releases, until none are left. */
+  *runTaskWork(): Op<void> {
+    for (;;) {
+      const queue = this.taskWork.get(this.trace.actor);
+      const work = queue?.shift();
+      if (work === undefined) return;
+      yield* work();
+    }
+  }
+
+  /** Runs `op` as a syscall: its result, after the deferred work it queued has run. */
+  *syscall<T>(op: Op<T>): Op<T> {
+    const result = yield* op;
+    yield* this.runTaskWork();
+    return result;
+  }
+
+  /** Drops a program reference; the last one frees it. */
+  putProgram(program: Program): void {
+    if (!program.refs.put()) return;
+    program.freed = true;
+    this.trace.emit({ kind: 'program-freed', program: program.id });
+  }
+
+  /** bpf(BPF_PROG_LOAD / BPF_MAP_CREATE): loads a program and returns its fd. EPERM without CAP_BPF. */
+  *loadProgram(proc: Process, spec: ProgramSpec): Op<Result<number>> {
+    yield* at(`bpf_load(${spec.label})`);
+    if (!proc.alive) return fail('ESRCH');
+    if (!proc.capBpf) return fail('EPERM');
+    const program = new Program(this.programs.length + 1, proc.pid, spec, this.trace);
+    this.programs.push(program);
+    this.trace.emit({ kind: 'program-loaded', program: program.id, pid: proc.pid });
+    const file = this.newFile(
+      `prog#${program.id}`,
+      { kind: 'bpf-prog', program },
+      function* (this: World) {
+        this.putProgram(program);
+      }.bind(this),
+    );
+    return yield* this.installFd(proc, file);
+  }
+
+  /** Makes a link file holding `program` (the caller's reference moves in). */
+  newLink(program: Program, unreg: () => Op<void>): File {
+    const link: BpfLink = { id: this.nextLinkId++, program, detached: false, unreg };
+    return this.newFile(`link#${link.id}`, { kind: 'bpf-link', link }, () => this.detachLink(link));
+  }
+
+  /** Detaches a link once: runs ->unreg() and drops the program reference it held. */
+  *detachLink(link: BpfLink): Op<void> {
+    if (link.detached) return;
+    link.detached = true;
+    yield* link.unreg();
+    yield* at(`bpf_map_put(prog#${link.program.id})`);
+    this.putProgram(link.program);
+  }
+
+  /** close(fd). EBADF when the fd is not open. */
+  *close(proc: Process, fd: number): Op<Result<void>> {
+    yield* at(`close(${fd})`);
+    const file = proc.fds.remove(fd);
+    if (file === undefined) return fail('EBADF');
+    this.fput(file);
+    return ok(undefined);
+  }
+
+  /** dup(fd): a second fd for the same file. */
+  *dup(proc: Process, fd: number): Op<Result<number>> {
+    yield* at(`dup(${fd})`);
+    const file = proc.fds.fget(fd);
+    if (file === undefined) return fail('EBADF');
+    return yield* this.installFd(proc, file);
+  }
+
+  /** sendmsg(SCM_RIGHTS) from `from` and recvmsg in `to`: the file gets an fd in `to`. */
+  *passFd(from: Process, fd: number, to: Process): Op<Result<number>> {
+    yield* at(`scm_rights(${from.pid}:${fd} -> ${to.pid})`);
+    const file = from.fds.fget(fd);
+    if (file === undefined) return fail('EBADF');
+    if (!to.alive) {
+      this.fput(file);
+      return fail('ECONNREFUSED');
+    }
+    return yield* this.installFd(to, file);
+  }
+
+  /** Pins the link at `fd` in bpffs so it survives its creator's exit. */
+  *pinLink(proc: Process, fd: number): Op<Result<void>> {
+    yield* at(`bpf_obj_pin(${fd})`);
+    const file = proc.fds.fget(fd);
+    if (file === undefined) return fail('EBADF');
+    if (file.payload.kind !== 'bpf-link') {
+      this.fput(file);
+      return fail('EINVAL');
+    }
+    this.pinned.push(file);
+    return ok(undefined);
+  }
+
+  /** exit(): detaches the fd table (fget now fails), then drops every file it held. */
+  *exit(proc: Process): Op<Result<void>> {
+    yield* at(`exit(${proc.pid})`);
+    if (!proc.alive) return fail('ESRCH');
+    proc.alive = false;
+    this.trace.emit({ kind: 'process-exit', pid: proc.pid });
+    for (const file of proc.fds.detachAll()) {
+      yield* at(`exit_files(${proc.pid}): fput(${file.label})`);
+      this.fput(file);
+    }
+    return ok(undefined);
+  }
+
+  /**
+   * Calls a program callback for `req`. Calling a callback whose pointer is
+   * NULL is traced as a null call (an oops in the kernel) and returns 0; a
+   * call on a freed program is traced with freed=true (a use after free).
+   */
+  callProgram(req: Request, program: Program, cb: Callback, where: string): number {
+    if (!program.has(cb)) {
+      this.trace.emit({ kind: 'null-call', request: req.id, callback: cb, where });
+      return 0;
+    }
+    this.trace.emit({
+      kind: 'callback',
+      request: req.id,
+      program: program.id,
+      callback: cb,
+      freed: program.freed,
+    });
+    if (cb === 'prep') return program.spec.prep ?? 0;
+    if (cb === 'issue' && program.spec.issue !== null) {
+      req.res = program.spec.issue.res;
+      return program.spec.issue.ret;
+    }
+    return 0;
+  }
+}
