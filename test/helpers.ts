@@ -4,6 +4,7 @@
 import type { DesignDef, RegisterArgs, Registration } from '../designs/design.js';
 import type { Result } from '../designs/kernel/errno.js';
 import { Machine } from '../designs/machine.js';
+import type { Actor } from '../designs/scheduler.js';
 import { type Process, type ProgramSpec, programSpec } from '../designs/world.js';
 
 /** The value of a successful result; throws naming the errno otherwise. */
@@ -46,12 +47,18 @@ export function registered(
   id = 3,
 ): Setup & { readonly reg: Registration } {
   const s = setup(design, spec);
-  const reg = unwrap(s.m.run(s.proc, s.m.ops.register(s.proc, argsFor(design, s.progFd, s.ringFd, id))));
+  const reg = unwrap(
+    s.m.run(s.proc, s.m.ops.register(s.proc, argsFor(design, s.progFd, s.ringFd, id))),
+  );
   return { ...s, reg };
 }
 
 /** Submits one SQE naming `reg` and settles every actor; returns the CQE res (null if none). */
-export function submitAndSettle(s: Setup & { readonly reg: Registration }, userData: number, async = false): number | null {
+export function submitAndSettle(
+  s: Setup & { readonly reg: Registration },
+  userData: number,
+  async = false,
+): number | null {
   const { m, proc, ringFd } = s;
   unwrap(m.run(proc, m.uring.submit(proc, ringFd, m.sqe(s.reg.name, userData, async))));
   const outcome = m.settle();
@@ -67,4 +74,27 @@ export function callbacksOf(m: Machine, request: number): string[] {
     .ofKind('callback')
     .filter((e) => e.event.request === request)
     .map((e) => `${e.event.callback}:prog${e.event.program}`);
+}
+
+/** Steps `actor` alone until its next step is `label` (a prefix); throws if it finishes or blocks first. */
+export function stepUntil(m: Machine, actor: Actor, label: string): void {
+  while (!actor.pending.label.startsWith(label)) {
+    if (actor.done) throw new Error(`${actor.name} finished before reaching '${label}'`);
+    if (!m.scheduler.runnable().includes(actor)) {
+      throw new Error(
+        `${actor.name} blocked on '${actor.pending.label}' before reaching '${label}'`,
+      );
+    }
+    m.scheduler.stepActor(actor);
+  }
+}
+
+/** Steps `actor` alone to the end; throws if it blocks. */
+export function finish(m: Machine, actor: Actor): unknown {
+  while (!actor.done) {
+    if (!m.scheduler.runnable().includes(actor))
+      throw new Error(`${actor.name} blocked on '${actor.pending.label}'`);
+    m.scheduler.stepActor(actor);
+  }
+  return actor.result;
 }

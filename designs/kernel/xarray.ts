@@ -69,8 +69,17 @@ export class XArray<T extends object | number | string | boolean> {
       this.head = value;
       return old;
     }
+    if (this.head === undefined) {
+      // xas_expand() on an empty tree: one node, tall enough for the index.
+      let shift = 0;
+      while (index >= 2 ** (shift + XA_CHUNK_SHIFT)) shift += XA_CHUNK_SHIFT;
+      this.head = new XaNode<T>(shift);
+      this.nodes += 1;
+    }
     while (!(this.head instanceof XaNode) || index > maxIndexOf(this.head)) {
-      const top = new XaNode<T>(this.head instanceof XaNode ? this.head.shift + XA_CHUNK_SHIFT : 0);
+      const top: XaNode<T> = new XaNode<T>(
+        this.head instanceof XaNode ? this.head.shift + XA_CHUNK_SHIFT : 0,
+      );
       if (this.head !== undefined) {
         top.slots[0] = this.head;
         top.count = 1;

@@ -34,8 +34,14 @@ for (const design of DESIGNS) {
       const s = registered(design, spec);
       assert.equal(submitAndSettle(s, 8, true), 42);
       const actors = s.m.scheduler.actors.map((a) => a.name);
-      assert.ok(actors.some((a) => a.startsWith('iowq:')), 'issue ran on an io-wq actor');
-      assert.ok(actors.some((a) => a.startsWith('tw:')), 'completion ran as task work');
+      assert.ok(
+        actors.some((a) => a.startsWith('iowq:')),
+        'issue ran on an io-wq actor',
+      );
+      assert.ok(
+        actors.some((a) => a.startsWith('tw:')),
+        'completion ran as task work',
+      );
     });
 
     it('fails requests once the program is unregistered', () => {
