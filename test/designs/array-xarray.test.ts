@@ -1,0 +1,71 @@
+// D2 array-xarray: Ming's counter-proposal.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { arrayXarray } from '../../designs/array-xarray.js';
+import { neg } from '../../designs/kernel/errno.js';
+import { programSpec } from '../../designs/world.js';
+import { errnoOf, registered, setup, submitAndSettle, unwrap } from '../helpers.js';
+
+describe('array-xarray', () => {
+  it('keeps ids below 256 in the array and the rest in the xarray', () => {
+    for (const [id, table] of [
+      [255, 'bpf_ops[256]'],
+      [256, 'bpf_ops_xa'],
+      [65535, 'bpf_ops_xa'],
+    ] as const) {
+      const s = registered(arrayXarray, programSpec('p', { issue: { res: id, ret: 0 } }), id);
+      assert.equal(submitAndSettle(s, 1), id);
+      const reads = s.m.world.trace.ofKind('slot-read').map((e) => e.event.table);
+      assert.ok(
+        reads.every((t) => t === table),
+        `id ${id} lives in ${table}`,
+      );
+    }
+  });
+
+  it('puts the id in the top 16 bits of bpf_op_flags', () => {
+    const s = setup(arrayXarray);
+    assert.equal(s.m.ops.target({ kind: 'id', id: 0x1234 }).bpfOpFlags, 0x12340000);
+  });
+
+  it('rejects ids that do not fit 16 bits with EINVAL, and an empty id with EOPNOTSUPP at prep', () => {
+    const s = registered(arrayXarray, programSpec('p'), 300);
+    assert.equal(
+      errnoOf(s.m.run(s.proc, s.m.ops.register(s.proc, { progFd: s.progFd, id: 65536 }))),
+      'EINVAL',
+    );
+    assert.equal(
+      submitAndSettle({ ...s, reg: { ...s.reg, name: { kind: 'id', id: 301 } } }, 1),
+      neg('EOPNOTSUPP'),
+    );
+  });
+
+  it('lists used ids to anyone, so a hostile process can take the id a victim just chose', () => {
+    const s = setup(arrayXarray);
+    const discover = s.m.ops.discover;
+    assert.ok(discover);
+    const hostile = s.m.world.createProcess({ name: 'hostile', ns: 1 });
+    const evil = unwrap(s.m.run(hostile, s.m.world.loadProgram(hostile, programSpec('evil'))));
+    // The victim looks for a free dynamic id...
+    const used = unwrap(s.m.run(s.proc, discover(s.proc)));
+    const chosen = 256 + used.filter((id) => id >= 256).length;
+    // ...the hostile process looks too and registers the same id first.
+    const seen = unwrap(s.m.run(hostile, discover(hostile)));
+    assert.deepEqual(seen, used);
+    unwrap(s.m.run(hostile, s.m.ops.register(hostile, { progFd: evil, id: chosen })));
+    const victim = s.m.run(s.proc, s.m.ops.register(s.proc, { progFd: s.progFd, id: chosen }));
+    assert.equal(errnoOf(victim), 'EBUSY');
+    // A caller that reads EBUSY as "a sibling registered it" now submits to the hostile program.
+    const res = submitAndSettle(
+      { ...s, reg: { name: { kind: 'id', id: chosen }, linkFd: null, ringFd: null } },
+      1,
+    );
+    assert.equal(res, 0);
+    assert.deepEqual(
+      s.m.world.trace.ofKind('callback').map((e) => e.event.program),
+      [2, 2],
+      'prep and issue of the hostile program (prog2)',
+    );
+  });
+});
