@@ -69,3 +69,38 @@ describe('array-xarray', () => {
     );
   });
 });
+
+describe('array-xarray interleavings', () => {
+  it('serialises two registrations of one id on the global mutex: the second gets EBUSY', () => {
+    const s = setup(arrayXarray);
+    const other = s.m.world.createProcess({ name: 'other' });
+    const otherProg = unwrap(s.m.run(other, s.m.world.loadProgram(other, programSpec('other'))));
+    const a = s.m.scheduler.add(
+      'a',
+      s.m.ops.register(s.proc, { progFd: s.progFd, id: 4000 }),
+      s.proc,
+    );
+    const b = s.m.scheduler.add(
+      'b',
+      s.m.ops.register(other, { progFd: otherProg, id: 4000 }),
+      other,
+    );
+    // Alternate strictly: both reach the global mutex; a takes it, b waits until a has unlocked.
+    const outcome = s.m.scheduler.run(Array.from({ length: 40 }, (_, i) => i % 2));
+    assert.equal(outcome.kind, 'done');
+    assert.deepEqual([a.result, b.result].map((r) => (r as { ok: boolean }).ok).sort(), [
+      false,
+      true,
+    ]);
+    const locks = s.m.world.trace
+      .ofKind('lock')
+      .filter((e) => e.event.lock === 'uring_bpf_ctx_lock');
+    const unlocks = s.m.world.trace
+      .ofKind('unlock')
+      .filter((e) => e.event.lock === 'uring_bpf_ctx_lock');
+    assert.ok(
+      (locks[2]?.seq ?? 0) > (unlocks[1]?.seq ?? Infinity),
+      'the second holder came after the first let go',
+    );
+  });
+});

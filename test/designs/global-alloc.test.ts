@@ -2,9 +2,11 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Registration } from '../../designs/design.js';
 import { globalAlloc } from '../../designs/global-alloc.js';
+import type { Result } from '../../designs/kernel/errno.js';
 import { programSpec } from '../../designs/world.js';
-import { registered, submitAndSettle, unwrap } from '../helpers.js';
+import { registered, setup, submitAndSettle, unwrap } from '../helpers.js';
 
 describe('global-alloc', () => {
   it('hands out ids itself, ignoring any id userspace asks for', () => {
@@ -25,5 +27,17 @@ describe('global-alloc', () => {
 
   it('has no discovery: userspace never chooses an id', () => {
     assert.equal(registered(globalAlloc).m.ops.discover, null);
+  });
+});
+
+describe('global-alloc interleavings', () => {
+  it('gives two racing registrations distinct ids', () => {
+    const s = setup(globalAlloc);
+    const b = unwrap(s.m.run(s.proc, s.m.world.loadProgram(s.proc, programSpec('b'))));
+    const r1 = s.m.scheduler.add('r1', s.m.ops.register(s.proc, { progFd: s.progFd }), s.proc);
+    const r2 = s.m.scheduler.add('r2', s.m.ops.register(s.proc, { progFd: b }), s.proc);
+    assert.equal(s.m.scheduler.run(Array.from({ length: 40 }, (_, i) => i % 2)).kind, 'done');
+    const ids = [r1.result, r2.result].map((r) => unwrap(r as Result<Registration>).name);
+    assert.deepEqual(ids.map((n) => (n.kind === 'id' ? n.id : -1)).sort(), [0, 1]);
   });
 });
