@@ -23,12 +23,7 @@ class ArrayPlusXarray implements GlobalTable {
 
   read(id: number): Program | null {
     const program = id < ARRAY_SLOTS ? (this.array[id] ?? null) : (this.xa.load(id) ?? null);
-    this.world.trace.emit({
-      kind: 'slot-read',
-      table: this.tableOf(id),
-      index: id,
-      program: program?.id ?? null,
-    });
+    this.world.trace.slot('read', this.tableOf(id), id, program?.id ?? null);
     return program;
   }
 
@@ -36,12 +31,7 @@ class ArrayPlusXarray implements GlobalTable {
     if (id < ARRAY_SLOTS) this.array[id] = program;
     else if (program === null) this.xa.erase(id);
     else this.xa.store(id, program);
-    this.world.trace.emit({
-      kind: 'slot-write',
-      table: this.tableOf(id),
-      index: id,
-      program: program?.id ?? null,
-    });
+    this.world.trace.slot('write', this.tableOf(id), id, program?.id ?? null);
   }
 
   used(): number[] {

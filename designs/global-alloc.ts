@@ -20,24 +20,14 @@ class AllocatingXarray implements GlobalTable {
 
   read(id: number): Program | null {
     const program = this.xa.load(id) ?? null;
-    this.world.trace.emit({
-      kind: 'slot-read',
-      table: TABLE,
-      index: id,
-      program: program?.id ?? null,
-    });
+    this.world.trace.slot('read', TABLE, id, program?.id ?? null);
     return program;
   }
 
   write(id: number, program: Program | null): void {
     if (program === null) this.xa.erase(id);
     else this.xa.store(id, program);
-    this.world.trace.emit({
-      kind: 'slot-write',
-      table: TABLE,
-      index: id,
-      program: program?.id ?? null,
-    });
+    this.world.trace.slot('write', TABLE, id, program?.id ?? null);
   }
 
   used(): number[] {
@@ -65,14 +55,7 @@ export const globalAlloc: DesignDef = {
       discovery: false,
       allocate: (program) => {
         const id = table.xa.allocCyclic(program, 0, MAX_ID);
-        if (id.ok) {
-          world.trace.emit({
-            kind: 'slot-write',
-            table: TABLE,
-            index: id.value,
-            program: program.id,
-          });
-        }
+        if (id.ok) world.trace.slot('write', TABLE, id.value, program.id);
         return id;
       },
     });

@@ -25,44 +25,22 @@ class GlobalArray implements GlobalTable {
 
   read(id: number): Program | null {
     if (id >= GLOBAL_ARRAY_SLOTS) {
-      this.world.trace.emit({
-        kind: 'out-of-bounds',
-        table: TABLE,
-        index: id,
-        size: GLOBAL_ARRAY_SLOTS,
-        access: 'read',
-      });
+      this.world.trace.outOfBounds('read', TABLE, id, GLOBAL_ARRAY_SLOTS);
       return this.beyond.get(id) ?? null;
     }
     const program = this.slots[id] ?? null;
-    this.world.trace.emit({
-      kind: 'slot-read',
-      table: TABLE,
-      index: id,
-      program: program?.id ?? null,
-    });
+    this.world.trace.slot('read', TABLE, id, program?.id ?? null);
     return program;
   }
 
   write(id: number, program: Program | null): void {
     if (id >= GLOBAL_ARRAY_SLOTS) {
-      this.world.trace.emit({
-        kind: 'out-of-bounds',
-        table: TABLE,
-        index: id,
-        size: GLOBAL_ARRAY_SLOTS,
-        access: 'write',
-      });
+      this.world.trace.outOfBounds('write', TABLE, id, GLOBAL_ARRAY_SLOTS);
       this.beyond.set(id, program);
       return;
     }
     this.slots[id] = program;
-    this.world.trace.emit({
-      kind: 'slot-write',
-      table: TABLE,
-      index: id,
-      program: program?.id ?? null,
-    });
+    this.world.trace.slot('write', TABLE, id, program?.id ?? null);
   }
 
   used(): number[] {

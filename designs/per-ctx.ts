@@ -45,22 +45,12 @@ function create(world: World, variant: Variant): DesignOps {
   };
   const readSlot = (ring: Ring, op: number): OpsSlot => {
     const slot = slotOf(ring, op);
-    world.trace.emit({
-      kind: 'slot-read',
-      table: tableName(ring),
-      index: op,
-      program: slot.ops?.id ?? null,
-    });
+    world.trace.slot('read', tableName(ring), op, slot.ops?.id ?? null);
     return slot;
   };
   const writeSlot = (ring: Ring, op: number, ops: Program | null): void => {
     slotOf(ring, op).ops = ops;
-    world.trace.emit({
-      kind: 'slot-write',
-      table: tableName(ring),
-      index: op,
-      program: ops?.id ?? null,
-    });
+    world.trace.slot('write', tableName(ring), op, ops?.id ?? null);
   };
 
   /**

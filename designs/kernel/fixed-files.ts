@@ -40,15 +40,14 @@ export class FixedFileTable<F extends { readonly label: string }> {
     this.slots = new Array(size).fill(null);
   }
 
+  private get name(): string {
+    return `ring#${this.ringId}.file_table`;
+  }
+
   /** The node in `index`, or null (an empty or out-of-range slot). */
   get(index: number): RsrcNode<F> | null {
     const node = index >= 0 && index < this.size ? (this.slots[index] ?? null) : null;
-    this.trace.emit({
-      kind: 'slot-read',
-      table: `ring#${this.ringId}.file_table`,
-      index,
-      program: node?.programId ?? null,
-    });
+    this.trace.slot('read', this.name, index, node?.programId ?? null);
     return node;
   }
 
@@ -56,12 +55,7 @@ export class FixedFileTable<F extends { readonly label: string }> {
   set(index: number, node: RsrcNode<F> | null): void {
     const old = this.slots[index] ?? null;
     this.slots[index] = node;
-    this.trace.emit({
-      kind: 'slot-write',
-      table: `ring#${this.ringId}.file_table`,
-      index,
-      program: node?.programId ?? null,
-    });
+    this.trace.slot('write', this.name, index, node?.programId ?? null);
     old?.put();
   }
 

@@ -123,6 +123,16 @@ export class Trace {
     this.entries.push({ seq: this.entries.length, actor: this.actor, event });
   }
 
+  /** Records a read or write of slot `index` of `table`, naming the program id there (null: empty). */
+  slot(access: 'read' | 'write', table: string, index: number, program: number | null): void {
+    this.emit({ kind: access === 'read' ? 'slot-read' : 'slot-write', table, index, program });
+  }
+
+  /** Records an access to index `index` of a `size`-entry table: memory past its end. */
+  outOfBounds(access: 'read' | 'write', table: string, index: number, size: number): void {
+    this.emit({ kind: 'out-of-bounds', table, index, size, access });
+  }
+
   /** Returns all events so far, oldest first. */
   all(): readonly TraceEntry[] {
     return this.entries;
