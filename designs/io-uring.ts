@@ -7,7 +7,7 @@
 import type { DesignOps } from './design.js';
 import { ERRNO, fail, ok, type Result } from './kernel/errno.js';
 import { at, type Op, waitUntil } from './kernel/step.js';
-import { type Process, Request, Ring, ringOf, type Sqe, type World } from './world.js';
+import { type Process, type Request, Ring, ringOf, type Sqe, type World } from './world.js';
 
 /** io_uring.h: the op completed; post its result. */
 export const IOU_COMPLETE = 0;
@@ -72,8 +72,7 @@ export class IoUring {
     const ring = found.value;
     const w = this.world;
     yield* ring.uringLock.lock();
-    const req = new Request(w.requests.length + 1, ring, proc, sqe);
-    w.requests.push(req);
+    const req = w.newRequest(ring, proc, sqe);
     ring.inflight += 1;
     w.trace.emit({
       kind: 'sqe',

@@ -28,6 +28,34 @@ export class Machine {
     return this.scheduler.runAlone(`${proc?.name ?? 'kernel'}#${this.opCount}`, op, proc);
   }
 
+  /**
+   * Runs `op` straight through on the caller's stack, without the scheduler
+   * (the model lane's timed loop). Throws if it would have to wait, or if it
+   * spawned an actor: only ops that complete inline belong here.
+   */
+  runDirect<T>(proc: Process | null, op: Op<T>): T {
+    const { trace } = this.world;
+    const actors = this.scheduler.actors.length;
+    trace.actor = proc?.name ?? 'kernel';
+    this.world.current = proc;
+    try {
+      for (;;) {
+        const next = op.next();
+        if (next.done) {
+          if (this.scheduler.actors.length !== actors)
+            throw new Error('runDirect: the op spawned an actor');
+          return next.value;
+        }
+        if (next.value.ready !== undefined && !next.value.ready()) {
+          throw new Error(`runDirect: the op would wait at '${next.value.label}'`);
+        }
+      }
+    } finally {
+      trace.actor = 'setup';
+      this.world.current = null;
+    }
+  }
+
   /** Runs every pending actor to the end in the order they were added. */
   settle(maxSteps?: number): Outcome {
     return this.scheduler.run([], maxSteps);

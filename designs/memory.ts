@@ -27,13 +27,16 @@ export const STRUCT_SIZES = {
     bytes: 24,
     source: 'include/linux/wait.h: spinlock_t + list_head (v2 ctx->bpf_wq)',
   },
-  xa_node: { bytes: 576, source: 'include/linux/xarray.h: 64 slots, XA_CHUNK_SHIFT 6, 64-bit' },
+  xa_node: {
+    bytes: 576,
+    source: 'include/linux/xarray.h: 64 slots, XA_CHUNK_SHIFT 6 (6.18 BTF, x86-64)',
+  },
   pointer: { bytes: 8, source: 'x86-64' },
   io_rsrc_node: {
     bytes: 24,
     source: 'io_uring/rsrc.h: u8 type, int refs, u64 tag, unsigned long file_ptr',
   },
-  file: { bytes: 184, source: 'include/linux/fs.h struct file since 6.12 (filp slab object)' },
+  file: { bytes: 184, source: 'include/linux/fs.h: struct file (6.18 BTF, x86-64)' },
   bpf_struct_ops_link: {
     bytes: 104,
     source: 'kernel/bpf/bpf_struct_ops.c: struct bpf_link (64) + map pointer + wait_queue_head_t',
@@ -98,6 +101,19 @@ export function breakdown(
     });
   return { items, bytes: items.reduce((sum, item) => sum + item.bytes, 0), doesNotFit };
 }
+
+/** The BTF struct name behind each size that BTF can give (the others are not structs). */
+export const BTF_NAMES: Partial<Record<StructName, string>> = {
+  uring_bpf_ops: 'uring_bpf_ops',
+  uring_bpf_ops_kern: 'uring_bpf_ops_kern',
+  list_head: 'list_head',
+  wait_queue_head: 'wait_queue_head',
+  xa_node: 'xa_node',
+  io_rsrc_node: 'io_rsrc_node',
+  file: 'file',
+  bpf_struct_ops_link: 'bpf_struct_ops_link',
+  bpf_struct_ops_map: 'bpf_struct_ops_map',
+};
 
 /** Registrations the parameters need: P once when shared by a global name, else R x P. */
 export function registrations(p: MemoryParams): number {

@@ -80,6 +80,8 @@ export interface ProcessOptions {
   readonly ns?: number;
   /** Whether the process may load BPF objects (CAP_BPF, or a BPF token). */
   readonly capBpf?: boolean;
+  /** RLIMIT_NOFILE; 1024 unless raised. */
+  readonly fdLimit?: number;
 }
 
 export class Process {
@@ -92,8 +94,9 @@ export class Process {
     readonly ns: number,
     readonly capBpf: boolean,
     trace: Trace,
+    fdLimit?: number,
   ) {
-    this.fds = new FdTable<FilePayload>(pid, trace);
+    this.fds = new FdTable<FilePayload>(pid, trace, fdLimit);
   }
 }
 
@@ -167,7 +170,10 @@ export class World {
   readonly processes: Process[] = [];
   readonly rings: Ring[] = [];
   readonly programs: Program[] = [];
+  /** Every request so far, unless retainRequests is off (the model lane's timed loops). */
   readonly requests: Request[] = [];
+  retainRequests = true;
+  private nextRequestId = 1;
   private nextFileId = 1;
   private nextLinkId = 1;
   /** Deferred __fput() work, per actor: run when that actor returns to user space. */
@@ -181,6 +187,13 @@ export class World {
     throw new Error('BUG: World.spawn used before a scheduler was attached');
   };
 
+  /** A new request id (io_kiocb allocation), remembering the request unless told not to. */
+  newRequest(ring: Ring, submitter: Process, sqe: Sqe): Request {
+    const req = new Request(this.nextRequestId++, ring, submitter, sqe);
+    if (this.retainRequests) this.requests.push(req);
+    return req;
+  }
+
   /** Creates a process (fork + setup, not itself a modelled step). */
   createProcess(opts: ProcessOptions = {}): Process {
     const pid = 100 + this.processes.length;
@@ -190,6 +203,7 @@ export class World {
       opts.ns ?? 0,
       opts.capBpf ?? true,
       this.trace,
+      opts.fdLimit,
     );
     this.processes.push(proc);
     return proc;

@@ -30,6 +30,8 @@ export const FIRST_FREE_FD = 3;
 
 export class FdTable<P> {
   private readonly fds = new Map<number, KFile<P>>();
+  /** files->next_fd: no fd below it is free, so the search starts here. */
+  private nextFd = FIRST_FREE_FD;
   /** Set by exit_files(): the task no longer has a table to look fds up in. */
   detached = false;
 
@@ -42,10 +44,11 @@ export class FdTable<P> {
 
   /** Installs `file` at the lowest free fd (the caller's reference moves in); null when the table is full. */
   install(file: KFile<P>): number | null {
-    let fd = FIRST_FREE_FD;
+    let fd = this.nextFd;
     while (this.fds.has(fd)) fd++;
     if (fd >= this.limit) return null;
     this.fds.set(fd, file);
+    this.nextFd = fd + 1;
     this.trace.emit({ kind: 'fd-install', pid: this.pid, fd, file: file.label });
     return fd;
   }
@@ -67,6 +70,7 @@ export class FdTable<P> {
     const file = this.fds.get(fd);
     if (file === undefined || this.detached) return undefined;
     this.fds.delete(fd);
+    if (fd < this.nextFd) this.nextFd = fd;
     this.trace.emit({ kind: 'fd-close', pid: this.pid, fd, file: file.label });
     return file;
   }

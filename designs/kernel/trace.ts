@@ -117,9 +117,12 @@ export class Trace {
   private readonly entries: TraceEntry[] = [];
   /** Set by the scheduler while an actor runs. */
   actor = 'setup';
+  /** False in the model lane's timed loops: events are dropped, not kept. */
+  recording = true;
 
   /** Appends one event by the running actor. */
   emit(event: TraceEvent): void {
+    if (!this.recording) return;
     this.entries.push({ seq: this.entries.length, actor: this.actor, event });
   }
 

@@ -1,0 +1,194 @@
+// `npm run bench`: runs every available lane, shows progress, writes one
+// results.json (atomically, also when interrupted or when a lane fails) and
+// prints a summary. Bad input: one line naming the problem, exit 2, nothing
+// written.
+
+import { mkdirSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DESIGNS, findDesign } from '../designs/registry.js';
+import { terminalSummary } from '../reports/terminal.js';
+import { parseIntList, parsePositive, UsageError } from './args.js';
+import { captureEnvironment, suiteVersion } from './environment.js';
+import type { BenchOptions } from './lane.js';
+import { LANES } from './lanes/index.js';
+import { progress } from './progress.js';
+import { type Json, writeAtomic } from './results.js';
+import { BenchRun } from './runner.js';
+
+const USAGE = `usage: npm run bench -- [options]
+Measures every IORING_OP_BPF naming design on this machine and writes
+results.json.
+  --quick            a short run (under a minute on 2 cores)
+  --lanes LIST       lanes to run (default: ${LANES.map((l) => l.name).join(',')})
+  --designs LIST     designs and variants (default: all)
+  --batches LIST     kernel lane batch sizes (default 1,8,32,128)
+  --threads LIST     kernel lane thread counts, one ring each (default 1,2)
+  --cpus LIST        pin kernel lane worker i to cpus[i % n] (default: none)
+  --rounds N         interleaved rounds (default 20; --quick 5)
+  --duration MS      one timed sample in the kernel lane, one task per round
+                     in the model lane (default 50; --quick 10)
+  --out DIR          directory for results.json (default: results)
+  --json             print the results JSON on stdout instead of the summary
+  -h, --help         this text`;
+
+/** Options from argv; throws UsageError with the one-line problem. */
+export function parseBenchArgs(argv: readonly string[]): {
+  options: BenchOptions;
+  out: string;
+  json: boolean;
+  help: boolean;
+} {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean' },
+      lanes: { type: 'string' },
+      designs: { type: 'string' },
+      batches: { type: 'string', default: '1,8,32,128' },
+      threads: { type: 'string', default: '1,2' },
+      cpus: { type: 'string' },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      out: { type: 'string', default: 'results' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+    strict: true,
+  });
+  const quick = values.quick === true;
+  const lanes = (values.lanes ?? LANES.map((l) => l.name).join(','))
+    .split(',')
+    .map((s) => s.trim());
+  for (const l of lanes) {
+    if (!LANES.some((x) => x.name === l)) {
+      throw new UsageError(
+        `--lanes: unknown lane '${l}' (known: ${LANES.map((x) => x.name).join(', ')})`,
+      );
+    }
+  }
+  const designs =
+    values.designs === undefined
+      ? DESIGNS
+      : values.designs.split(',').map((name) => {
+          const found = findDesign(name.trim());
+          if (!found.ok) throw new UsageError(`--designs: ${found.message}`);
+          return found.design;
+        });
+  const rounds = parsePositive('--rounds', values.rounds ?? (quick ? '5' : '20'), 10_000);
+  if (!Number.isInteger(rounds))
+    throw new UsageError(`--rounds: '${values.rounds}' is not a whole number`);
+  const options: BenchOptions = {
+    quick,
+    lanes,
+    designs,
+    batches: parseIntList('--batches', values.batches, 1, 256),
+    threads: parseIntList('--threads', values.threads, 1, 64),
+    cpus: values.cpus === undefined ? [] : parseIntList('--cpus', values.cpus, 0, 4095),
+    rounds,
+    durationMs: parsePositive('--duration', values.duration ?? (quick ? '10' : '50'), 60_000),
+  };
+  return { options, out: values.out, json: values.json === true, help: values.help === true };
+}
+
+/** Why results cannot be written under `dir`, or null. Leaves nothing behind. */
+export function checkOutDir(dir: string): string | null {
+  let existing = resolve(dir);
+  for (;;) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(existing).isDirectory();
+    } catch {
+      const parent = dirname(existing);
+      if (parent === existing) return `--out: ${dir}: no existing parent directory`;
+      existing = parent;
+      continue;
+    }
+    if (!isDir) return `--out: ${existing === resolve(dir) ? dir : existing} is not a directory`;
+    break;
+  }
+  try {
+    rmdirSync(mkdtempSync(join(existing, '.iou-dispatch-check-')));
+  } catch (e) {
+    return `--out: cannot write in ${existing} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  return null;
+}
+
+function optionsJson(o: BenchOptions, out: string): Json {
+  return {
+    quick: o.quick,
+    lanes: [...o.lanes],
+    designs: o.designs.map((d) => d.name),
+    batches: [...o.batches],
+    threads: [...o.threads],
+    cpus: [...o.cpus],
+    rounds: o.rounds,
+    durationMs: o.durationMs,
+    out,
+  };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { options, out, json, help } = parseBenchArgs(argv);
+  if (help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const outProblem = checkOutDir(out);
+  if (outProblem !== null) throw new UsageError(outProblem);
+  const resultsPath = join(out, 'results.json');
+  const command = ['npm', 'run', 'bench', ...(argv.length > 0 ? ['--', ...argv] : [])];
+  const run = new BenchRun(
+    options,
+    optionsJson(options, out),
+    command,
+    captureEnvironment(),
+    suiteVersion(),
+  );
+  const save = (interrupted: string | null) => {
+    const results = run.results(interrupted);
+    mkdirSync(out, { recursive: true });
+    writeAtomic(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+    return results;
+  };
+  process.once('SIGINT', () => {
+    save('interrupted by SIGINT');
+    console.error(`\nbench: interrupted; partial results in ${resultsPath}`);
+    process.exit(130);
+  });
+  const lanes = LANES.filter((l) => options.lanes.includes(l.name));
+  let bar: ReturnType<typeof progress> | null = null;
+  await run.run(lanes, {
+    onLaneStart: (lane) => {
+      bar = progress(`${lane.name} lane`);
+    },
+    progress: (_lane, done, total) => bar?.update(done, total),
+    onLaneEnd: (result) => {
+      bar?.done();
+      if (result.status !== 'ok')
+        console.error(`${result.lane} lane ${result.status}: ${result.reason}`);
+    },
+  });
+  const results = save(null);
+  if (json) console.log(JSON.stringify(results, null, 2));
+  else {
+    console.log(terminalSummary(results).join('\n'));
+    console.log(`results: ${resultsPath}`);
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const code = (e as { code?: string }).code;
+    if (e instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`bench: ${(e as Error).message}`);
+      process.exit(2);
+    }
+    console.error(`bench: ${(e as Error).stack ?? String(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,9 @@
+// The one list of lanes, in the order they run. Adding a lane is one file
+// and one line here.
+
+import type { Lane } from '../lane.js';
+import { kernelLane } from './kernel.js';
+import { memoryLane } from './memory.js';
+import { modelLane } from './model.js';
+
+export const LANES: readonly Lane[] = [kernelLane, modelLane, memoryLane];

@@ -1,0 +1,141 @@
+// The summary `npm run bench` prints when it finishes: each lane's status
+// and its headline numbers. Reads results only; measures nothing.
+
+import type { LaneResult, Metric, Results } from '../bench/results.js';
+
+function fmt(x: number, unit: string): string {
+  if (!Number.isFinite(x)) return '-';
+  if (unit === 'bytes')
+    return x >= 1 << 20
+      ? `${(x / (1 << 20)).toFixed(1)} MiB`
+      : x >= 1024
+        ? `${(x / 1024).toFixed(1)} KiB`
+        : `${x} B`;
+  return x >= 1000 ? x.toFixed(0) : x.toFixed(1);
+}
+
+function table(rows: string[][]): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** "median ±spread%" where spread is half the interquartile range relative to the median. */
+function cell(m: Metric | undefined): string {
+  if (m === undefined) return '';
+  const s = m.summary;
+  const spread = s.median === 0 ? 0 : ((s.p75 - s.p25) / 2 / s.median) * 100;
+  return `${fmt(s.median, m.unit)} ±${spread.toFixed(0)}%`;
+}
+
+function kernelLines(lane: LaneResult): string[] {
+  const cells = lane.metrics.filter((m) => typeof m.labels.batch === 'number');
+  const batches = [...new Set(cells.map((m) => m.labels.batch as number))].sort((a, b) => a - b);
+  const threads = [...new Set(cells.map((m) => m.labels.threads as number))].sort((a, b) => a - b);
+  const standins = [...new Set(cells.map((m) => String(m.labels.standin)))];
+  const out: string[] = [];
+  for (const t of threads) {
+    out.push(
+      `  ns/request, ${t} thread${t > 1 ? 's' : ''} (median ±half-IQR over rounds; x = per-round ratio to nop)`,
+    );
+    const rows = [['  stand-in', ...batches.map((b) => `batch ${b}`), `x nop @${batches.at(-1)}`]];
+    for (const s of standins) {
+      const at = (b: number) =>
+        cells.find((m) => m.labels.standin === s && m.labels.batch === b && m.labels.threads === t);
+      const last = at(batches.at(-1) ?? 0);
+      const ratio = last?.vsBaseline?.ratio.median;
+      rows.push([
+        `  ${s}`,
+        ...batches.map((b) => cell(at(b))),
+        ratio === undefined ? '' : `${ratio.toFixed(2)}x`,
+      ]);
+    }
+    out.push(...table(rows));
+  }
+  const marginal = lane.metrics.filter((m) => typeof m.labels.batch === 'string');
+  if (marginal.length > 0) {
+    out.push(`  marginal ns/request between batches ${marginal[0]?.labels.batch}:`);
+    out.push(
+      ...table([
+        ['  stand-in', ...threads.map((t) => `${t} thr`)],
+        ...standins.map((s) => [
+          `  ${s}`,
+          ...threads.map((t) =>
+            cell(marginal.find((m) => m.labels.standin === s && m.labels.threads === t)),
+          ),
+        ]),
+      ]),
+    );
+  }
+  return out;
+}
+
+function modelLines(lane: LaneResult): string[] {
+  const sizes = [...new Set(lane.metrics.map((m) => m.labels.programs as number))].sort(
+    (a, b) => a - b,
+  );
+  const designs = [...new Set(lane.metrics.map((m) => String(m.labels.design)))];
+  const rows = [['  design', ...sizes.map((n) => `${n} progs`)]];
+  for (const d of designs) {
+    rows.push([
+      `  ${d}`,
+      ...sizes.map((n) =>
+        cell(lane.metrics.find((m) => m.labels.design === d && m.labels.programs === n)),
+      ),
+    ]);
+  }
+  return [
+    '  ns per modelled request (prep, issue, completion), by programs registered',
+    ...table(rows),
+  ];
+}
+
+function memoryLines(lane: LaneResult): string[] {
+  const designs = [...new Set(lane.metrics.map((m) => String(m.labels.design)))];
+  const at = (d: string, sharing: string, programs: number) =>
+    lane.metrics.find(
+      (m) =>
+        m.labels.design === d &&
+        m.labels.rings === 100 &&
+        m.labels.programs === programs &&
+        m.labels.sharing === sharing,
+    );
+  const rows = [['  design', 'shared x1', 'shared x16', 'own x1', 'own x16']];
+  for (const d of designs) {
+    const v = (s: string, p: number) => {
+      const m = at(d, s, p);
+      return m === undefined ? 'does not fit' : fmt(m.summary.median, 'bytes');
+    };
+    rows.push([`  ${d}`, v('shared', 1), v('shared', 16), v('per-ring', 1), v('per-ring', 16)]);
+  }
+  return [
+    '  bytes added at 100 rings, programs shared by all rings or each ring its own (x programs)',
+    ...table(rows),
+  ];
+}
+
+const LANE_LINES: Record<string, (lane: LaneResult) => string[]> = {
+  kernel: kernelLines,
+  model: modelLines,
+  memory: memoryLines,
+};
+
+/** The terminal summary of `results`, as lines. */
+export function terminalSummary(results: Results): string[] {
+  const out: string[] = [];
+  for (const lane of results.lanes) {
+    const secs = (lane.durationMs / 1000).toFixed(1);
+    out.push(
+      `${lane.lane} lane: ${lane.status}${lane.reason === null ? '' : `: ${lane.reason}`} (${secs} s)`,
+    );
+    for (const note of lane.notes) out.push(`  note: ${note}`);
+    if (lane.status === 'ok') out.push(...(LANE_LINES[lane.lane]?.(lane) ?? []));
+    out.push('');
+  }
+  out.push(results.complete ? 'run complete' : `run INCOMPLETE: ${results.incompleteReason}`);
+  return out;
+}

@@ -1,0 +1,130 @@
+// `npm run bench` end to end: bad input is one line, exit 2 and nothing
+// written; a tiny run writes a valid results file with every lane; Ctrl-C
+// saves what was done, marked incomplete.
+
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { readResults } from '../../bench/results.js';
+
+const CLI = fileURLToPath(new URL('../../bench/cli.js', import.meta.url));
+const tmp = () => mkdtempSync(join(tmpdir(), 'iou-bench-'));
+
+function bench(args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
+}
+
+describe('bench command line', () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ['--lanes', 'kernel,warp'],
+      /^bench: --lanes: unknown lane 'warp' \(known: kernel, model, memory\)$/,
+    ],
+    [['--designs', 'per-ring'], /^bench: --designs: unknown design 'per-ring'/],
+    [['--batches', '1,x'], /^bench: --batches: 'x' is not a whole number from 1 to 256$/],
+    [['--rounds', '0'], /^bench: --rounds: '0' is not a number above 0/],
+    [['--rounds', '2.5'], /^bench: --rounds: '2.5' is not a whole number$/],
+    [['--duration', 'soon'], /^bench: --duration: 'soon' is not a number/],
+    [['--frobnicate'], /^bench: Unknown option '--frobnicate'/],
+  ];
+  for (const [args, pattern] of cases) {
+    it(`rejects ${args.join(' ')} with one line and exit 2, writing nothing`, () => {
+      const out = join(tmp(), 'out');
+      const run = bench([...args, '--out', out]);
+      assert.equal(run.status, 2, run.stderr);
+      assert.equal(run.stderr.trim().split('\n').length, 1);
+      assert.match(run.stderr.trim(), pattern);
+      assert.equal(existsSync(out), false);
+    });
+  }
+
+  it('rejects an --out that is a file, and one it cannot write in', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'file'), 'x');
+    const file = bench(['--out', join(dir, 'file'), '--lanes', 'memory']);
+    assert.equal(file.status, 2);
+    assert.match(file.stderr, /^bench: --out: .*file is not a directory\n$/);
+    const sys = bench(['--out', '/sys/kernel/iou-dispatch-test', '--lanes', 'memory']);
+    assert.equal(sys.status, 2);
+    assert.match(sys.stderr, /^bench: --out: cannot write in \/sys\/kernel/);
+    assert.deepEqual(readdirSync(dir), ['file']);
+  });
+
+  it('writes a valid results file with the kernel, model and memory lanes', () => {
+    const out = join(tmp(), 'nested', 'out');
+    const run = bench([
+      '--rounds',
+      '2',
+      '--duration',
+      '2',
+      '--batches',
+      '1,8',
+      '--threads',
+      '1',
+      '--designs',
+      'global-array,per-fd',
+      '--out',
+      out,
+    ]);
+    assert.equal(run.status, 0, run.stderr);
+    const r = readResults(join(out, 'results.json'));
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.deepEqual(
+      r.results.lanes.map((l) => l.lane),
+      ['kernel', 'model', 'memory'],
+    );
+    assert.equal(r.results.complete, true);
+    assert.deepEqual(r.results.command.slice(0, 4), ['npm', 'run', 'bench', '--']);
+    const kernel = r.results.lanes[0];
+    if (kernel?.status === 'ok') {
+      assert.ok(kernel.metrics.some((m) => m.id === 'kernel/file-same/b8/t1'));
+      assert.ok(kernel.metrics.some((m) => m.id === 'kernel/nop/marginal-b1-b8/t1'));
+    } else {
+      assert.equal(kernel?.status, 'skipped', 'only an unavailable kernel may skip the lane');
+    }
+    assert.ok(r.results.lanes[1]?.metrics.some((m) => m.id === 'model/per-fd/n65535'));
+    assert.ok(r.results.lanes[2]?.metrics.some((m) => m.id === 'memory/per-fd/r1000/p256/shared'));
+    assert.match(run.stdout, /run complete/);
+  });
+
+  it('saves partial results marked incomplete on SIGINT', { timeout: 60_000 }, async () => {
+    const out = join(tmp(), 'out');
+    const child = spawn(
+      process.execPath,
+      [CLI, '--lanes', 'model,memory', '--rounds', '1000', '--duration', '5', '--out', out],
+      {
+        env: { ...process.env, CI: 'true' },
+      },
+    );
+    let stderr = '';
+    await new Promise<void>((res) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('model lane: ') && !child.killed) {
+          child.kill('SIGINT');
+          res();
+        }
+      });
+    });
+    const code = await new Promise<number | null>((res) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        res(c);
+      });
+    });
+    assert.equal(code, 130);
+    const r = readResults(join(out, 'results.json'));
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.equal(r.results.complete, false);
+    assert.equal(r.results.incompleteReason, 'interrupted by SIGINT');
+    assert.equal(r.results.lanes.at(-1)?.status, 'interrupted');
+  });
+});
