@@ -3,15 +3,17 @@
 // prints a summary. Bad input: one line naming the problem, exit 2, nothing
 // written.
 
-import { mkdirSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DESIGNS, findDesign } from '../designs/registry.js';
+import { renderReports } from '../reports/render.js';
 import { terminalSummary } from '../reports/terminal.js';
 import { parseIntList, parsePositive, UsageError } from './args.js';
 import { captureEnvironment, suiteVersion } from './environment.js';
 import type { BenchOptions } from './lane.js';
 import { LANES } from './lanes/index.js';
+import { checkOutDir } from './out-dir.js';
 import { progress } from './progress.js';
 import { type Json, writeAtomic } from './results.js';
 import { BenchRun } from './runner.js';
@@ -30,6 +32,8 @@ results.json.
                      in the model lane (default 50; --quick 10)
   --out DIR          directory for results.json (default: results)
   --json             print the results JSON on stdout instead of the summary
+  --no-report        write only results.json (no report.html, report.txt,
+                     bench.txt)
   -h, --help         this text`;
 
 /** Options from argv; throws UsageError with the one-line problem. */
@@ -37,6 +41,7 @@ export function parseBenchArgs(argv: readonly string[]): {
   options: BenchOptions;
   out: string;
   json: boolean;
+  report: boolean;
   help: boolean;
 } {
   const { values } = parseArgs({
@@ -52,6 +57,7 @@ export function parseBenchArgs(argv: readonly string[]): {
       duration: { type: 'string' },
       out: { type: 'string', default: 'results' },
       json: { type: 'boolean' },
+      'no-report': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -89,31 +95,13 @@ export function parseBenchArgs(argv: readonly string[]): {
     rounds,
     durationMs: parsePositive('--duration', values.duration ?? (quick ? '10' : '50'), 60_000),
   };
-  return { options, out: values.out, json: values.json === true, help: values.help === true };
-}
-
-/** Why results cannot be written under `dir`, or null. Leaves nothing behind. */
-export function checkOutDir(dir: string): string | null {
-  let existing = resolve(dir);
-  for (;;) {
-    let isDir: boolean;
-    try {
-      isDir = statSync(existing).isDirectory();
-    } catch {
-      const parent = dirname(existing);
-      if (parent === existing) return `--out: ${dir}: no existing parent directory`;
-      existing = parent;
-      continue;
-    }
-    if (!isDir) return `--out: ${existing === resolve(dir) ? dir : existing} is not a directory`;
-    break;
-  }
-  try {
-    rmdirSync(mkdtempSync(join(existing, '.iou-dispatch-check-')));
-  } catch (e) {
-    return `--out: cannot write in ${existing} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
-  }
-  return null;
+  return {
+    options,
+    out: values.out,
+    json: values.json === true,
+    report: values['no-report'] !== true,
+    help: values.help === true,
+  };
 }
 
 function optionsJson(o: BenchOptions, out: string): Json {
@@ -131,7 +119,7 @@ function optionsJson(o: BenchOptions, out: string): Json {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const { options, out, json, help } = parseBenchArgs(argv);
+  const { options, out, json, report, help } = parseBenchArgs(argv);
   if (help) {
     console.log(USAGE);
     return 0;
@@ -172,10 +160,12 @@ async function main(argv: readonly string[]): Promise<number> {
     },
   });
   const results = save(null);
+  const written = report ? await renderReports(results, out) : { written: [], note: null };
+  if (written.note !== null) console.error(`bench: ${written.note}`);
   if (json) console.log(JSON.stringify(results, null, 2));
   else {
     console.log(terminalSummary(results).join('\n'));
-    console.log(`results: ${resultsPath}`);
+    for (const path of [resultsPath, ...written.written]) console.log(`wrote ${path}`);
   }
   return 0;
 }

@@ -74,6 +74,7 @@ export const kernelLane: Lane = {
             labels: {
               standin: cell.standin,
               designs: defs.get(cell.standin)?.designs ?? '',
+              sharing: defs.get(cell.standin)?.sharing ?? 'none',
               batch: cell.batch,
               threads: cell.threads,
             },

@@ -25,11 +25,11 @@ const struct standin_def standin_defs[] = {
 	  IORING_NOP_FILE | IORING_NOP_FIXED_FILE, 0, SHARE_OWN, 0, 0 },
 	{ "fixed-buffer", "per-ctx per-fd-fixed", "NOP_FIXED_BUFFER: a registered-buffer node lookup",
 	  IORING_NOP_FIXED_BUFFER, 0, SHARE_NONE, 1, 0 },
-	{ "personality-d1", "array-xarray", "NOP with a personality id <= 63: xa_load at depth 1 (+ creds ref)",
+	{ "personality-d1", "array-xarray global-alloc", "NOP with a personality id <= 63: xa_load at depth 1 (+ creds ref)",
 	  0, 0, SHARE_NONE, 0, 1 },
-	{ "personality-d2", "array-xarray", "NOP with a personality id in 64..4095: depth 2",
+	{ "personality-d2", "array-xarray global-alloc", "NOP with a personality id in 64..4095: depth 2",
 	  0, 0, SHARE_NONE, 0, 2 },
-	{ "personality-d3", "array-xarray", "NOP with a personality id >= 4096: depth 3",
+	{ "personality-d3", "array-xarray global-alloc", "NOP with a personality id >= 4096: depth 3",
 	  0, 0, SHARE_NONE, 0, 3 },
 };
 

@@ -1,0 +1,228 @@
+// Charts for the HTML report: Chart.js drawn on @napi-rs/canvas in Node and
+// encoded as PNG, so the report needs no script and no network. Reads
+// results only. If the canvas cannot load, the report says so instead.
+
+import type { ChartConfiguration, ChartItem } from 'chart.js';
+import type { LaneResult, Results } from '../bench/results.js';
+import { MEMORY_RINGS } from './findings.js';
+
+export interface ChartImage {
+  readonly title: string;
+  /** What the chart shows, for the img alt text and the caption. */
+  readonly caption: string;
+  readonly png: Buffer;
+}
+
+const WIDTH = 820;
+const HEIGHT = 420;
+const PALETTE = [
+  '#4472c4',
+  '#ed7d31',
+  '#a5a5a5',
+  '#ffc000',
+  '#5b9bd5',
+  '#70ad47',
+  '#264478',
+  '#9e480e',
+  '#636363',
+  '#997300',
+  '#255e91',
+];
+
+/** The part of a 2D context the background plugin uses. */
+interface Fill {
+  save(): void;
+  restore(): void;
+  fillStyle: unknown;
+  fillRect(x: number, y: number, w: number, h: number): void;
+}
+
+type Spec = { title: string; caption: string; config: ChartConfiguration };
+
+function lane(r: Results, name: string): LaneResult | undefined {
+  return r.lanes.find((l) => l.lane === name && l.status === 'ok');
+}
+
+function logAxis(title: string) {
+  return { type: 'logarithmic' as const, title: { display: true, text: title } };
+}
+
+function kernelByBatch(r: Results): Spec | null {
+  const k = lane(r, 'kernel');
+  const cells = k?.metrics.filter((m) => typeof m.labels.batch === 'number') ?? [];
+  if (cells.length === 0) return null;
+  const t = Math.min(...cells.map((m) => m.labels.threads as number));
+  const batches = [...new Set(cells.map((m) => m.labels.batch as number))].sort((a, b) => a - b);
+  const standins = [...new Set(cells.map((m) => String(m.labels.standin)))];
+  return {
+    title: `Kernel stand-ins: ns/request by batch size (${t} thread)`,
+    caption: `Median ns/request over the rounds for each stand-in at batch ${batches.join(', ')}, ${t} thread, log scales.`,
+    config: {
+      type: 'line',
+      data: {
+        datasets: standins.map((s, i) => ({
+          label: s,
+          data: batches.map((b) => ({
+            x: b,
+            y:
+              cells.find(
+                (m) => m.labels.standin === s && m.labels.batch === b && m.labels.threads === t,
+              )?.summary.median ?? Number.NaN,
+          })),
+          borderColor: PALETTE[i % PALETTE.length],
+          backgroundColor: PALETTE[i % PALETTE.length],
+        })),
+      },
+      options: { scales: { x: logAxis('batch size'), y: logAxis('ns/request') } },
+    },
+  };
+}
+
+function kernelVsNop(r: Results): Spec | null {
+  const k = lane(r, 'kernel');
+  const cells =
+    k?.metrics.filter((m) => typeof m.labels.batch === 'number' && m.vsBaseline !== null) ?? [];
+  if (cells.length === 0) return null;
+  const b = Math.max(...cells.map((m) => m.labels.batch as number));
+  const threads = [...new Set(cells.map((m) => m.labels.threads as number))].sort((x, y) => x - y);
+  const standins = [...new Set(cells.map((m) => String(m.labels.standin)))];
+  return {
+    title: `Kernel stand-ins relative to plain NOP (batch ${b})`,
+    caption: `Median of the per-round ratio to plain NOP at batch ${b}, per thread count; 1.0 is the cost of a NOP.`,
+    config: {
+      type: 'bar',
+      data: {
+        labels: standins,
+        datasets: threads.map((t, i) => ({
+          label: `${t} thread${t > 1 ? 's' : ''}`,
+          data: standins.map(
+            (s) =>
+              cells.find(
+                (m) => m.labels.standin === s && m.labels.batch === b && m.labels.threads === t,
+              )?.vsBaseline?.ratio.median ?? Number.NaN,
+          ),
+          backgroundColor: PALETTE[i % PALETTE.length],
+        })),
+      },
+      options: { scales: { y: logAxis('x plain NOP') } },
+    },
+  };
+}
+
+function memoryBars(r: Results): Spec | null {
+  const m = lane(r, 'memory');
+  if (m === undefined) return null;
+  const designs = [...new Set(m.metrics.map((x) => String(x.labels.design)))];
+  const get = (d: string, sharing: string) =>
+    m.metrics.find(
+      (x) =>
+        x.labels.design === d &&
+        x.labels.rings === MEMORY_RINGS &&
+        x.labels.programs === 16 &&
+        x.labels.sharing === sharing,
+    )?.summary.median ?? Number.NaN;
+  return {
+    title: `Memory added at ${MEMORY_RINGS} rings x 16 programs`,
+    caption:
+      'Bytes each design adds, every ring using the same 16 programs or each ring its own; a missing bar does not fit.',
+    config: {
+      type: 'bar',
+      data: {
+        labels: designs,
+        datasets: [
+          {
+            label: 'shared by every ring',
+            data: designs.map((d) => get(d, 'shared')),
+            backgroundColor: PALETTE[0],
+          },
+          {
+            label: 'each ring its own',
+            data: designs.map((d) => get(d, 'per-ring')),
+            backgroundColor: PALETTE[1],
+          },
+        ],
+      },
+      options: { scales: { y: logAxis('bytes') } },
+    },
+  };
+}
+
+function modelLines(r: Results): Spec | null {
+  const m = lane(r, 'model');
+  if (m === undefined || m.metrics.length === 0) return null;
+  const designs = [...new Set(m.metrics.map((x) => String(x.labels.design)))];
+  return {
+    title: 'TypeScript models: ns per modelled request by programs registered',
+    caption:
+      "The executable specification, not the kernel: how each model's lookup scales with the number of programs.",
+    config: {
+      type: 'line',
+      data: {
+        datasets: designs.map((d, i) => ({
+          label: d,
+          data: m.metrics
+            .filter((x) => x.labels.design === d)
+            .map((x) => ({ x: x.labels.programs as number, y: x.summary.median })),
+          borderColor: PALETTE[i % PALETTE.length],
+          backgroundColor: PALETTE[i % PALETTE.length],
+        })),
+      },
+      options: {
+        scales: {
+          x: logAxis('programs registered'),
+          y: { title: { display: true, text: 'ns/op' } },
+        },
+      },
+    },
+  };
+}
+
+const CHARTS = [kernelByBatch, kernelVsNop, memoryBars, modelLines];
+
+/** Renders every chart the results have data for; `error` says why none could be drawn. */
+export async function renderCharts(
+  r: Results,
+): Promise<{ charts: ChartImage[]; error: string | null }> {
+  let canvasMod: typeof import('@napi-rs/canvas');
+  let chartMod: typeof import('chart.js');
+  try {
+    canvasMod = await import('@napi-rs/canvas');
+    chartMod = await import('chart.js');
+  } catch (e) {
+    return { charts: [], error: `charts unavailable: ${(e as Error).message.split('\n')[0]}` };
+  }
+  const { Chart, registerables, BasicPlatform } = chartMod;
+  Chart.register(...registerables);
+  const charts: ChartImage[] = [];
+  for (const make of CHARTS) {
+    const spec = make(r);
+    if (spec === null) continue;
+    const canvas = canvasMod.createCanvas(WIDTH, HEIGHT);
+    const config = {
+      ...spec.config,
+      platform: BasicPlatform,
+      options: {
+        ...spec.config.options,
+        animation: false as const,
+        responsive: false,
+        devicePixelRatio: 1,
+        plugins: { title: { display: true, text: spec.title } },
+      },
+      plugins: [
+        {
+          id: 'white-background',
+          beforeDraw: (chart: { ctx: Fill; width: number; height: number }) => {
+            chart.ctx.save();
+            chart.ctx.fillStyle = '#ffffff';
+            chart.ctx.fillRect(0, 0, chart.width, chart.height);
+            chart.ctx.restore();
+          },
+        },
+      ],
+    } as ChartConfiguration;
+    const chart = new Chart(canvas.getContext('2d') as unknown as ChartItem, config);
+    charts.push({ title: spec.title, caption: spec.caption, png: await canvas.encode('png') });
+    chart.destroy();
+  }
+  return { charts, error: null };
+}

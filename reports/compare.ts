@@ -1,0 +1,186 @@
+// Comparing two results files metric by metric: the % change of the median
+// with its bootstrap interval, the Mann-Whitney p, and whether the change
+// is a regression (significant, beyond the threshold, in the worse
+// direction). Text in the 0-day robot's "%stddev %change %stddev" layout,
+// and HTML. Reads results only.
+
+import type { Metric, Results } from '../bench/results.js';
+import { type Change, compareSamples } from '../bench/stats.js';
+import { esc } from './html.js';
+import { columns, MAIL_WIDTH, wrap } from './text.js';
+
+export interface CompareOptions {
+  /** A change must exceed this (0.05 is 5 %) to count as a regression. */
+  readonly threshold: number;
+  /** Below this, a change is noise and not called at all. */
+  readonly noiseBand: number;
+  readonly alpha: number;
+}
+
+export const DEFAULT_COMPARE: CompareOptions = { threshold: 0.05, noiseBand: 0.02, alpha: 0.05 };
+
+export interface MetricDelta {
+  readonly id: string;
+  readonly unit: string;
+  readonly base: Metric;
+  readonly next: Metric;
+  readonly change: Change;
+  readonly regression: boolean;
+  readonly improvement: boolean;
+}
+
+export type Comparison =
+  | { readonly ok: false; readonly reason: string }
+  | {
+      readonly ok: true;
+      readonly deltas: readonly MetricDelta[];
+      readonly onlyInBase: readonly string[];
+      readonly onlyInNew: readonly string[];
+      readonly options: CompareOptions;
+    };
+
+const metricsOf = (r: Results) => new Map(r.lanes.flatMap((l) => l.metrics).map((m) => [m.id, m]));
+
+/**
+ * Single-valued metrics (memory) are computed, not sampled: any difference
+ * is real, so they are compared exactly rather than tested.
+ */
+function changeOf(base: Metric, next: Metric, o: CompareOptions): Change {
+  if (base.values.length === 1 && next.values.length === 1) {
+    const change = (next.values[0] ?? 0) / (base.values[0] ?? 1) - 1;
+    const aboveNoise = Math.abs(change) > o.noiseBand;
+    return {
+      change,
+      ci95: [change, change],
+      p: change === 0 ? 1 : 0,
+      significant: change !== 0,
+      aboveNoise,
+      called: change !== 0 && aboveNoise,
+    };
+  }
+  return compareSamples(base.values, next.values, { alpha: o.alpha, noiseBand: o.noiseBand });
+}
+
+/** Compares `next` against `base`; not ok when they cannot be compared (schema, no common metric). */
+export function compareResults(
+  base: Results,
+  next: Results,
+  o: CompareOptions = DEFAULT_COMPARE,
+): Comparison {
+  if (base.schemaVersion !== next.schemaVersion) {
+    return {
+      ok: false,
+      reason: `schema versions differ: ${base.schemaVersion} and ${next.schemaVersion}`,
+    };
+  }
+  const a = metricsOf(base);
+  const b = metricsOf(next);
+  const common = [...a.keys()].filter((id) => b.has(id));
+  if (common.length === 0) return { ok: false, reason: 'no metric is in both files' };
+  const deltas = common.map((id): MetricDelta => {
+    const bm = a.get(id) as Metric;
+    const nm = b.get(id) as Metric;
+    const change = changeOf(bm, nm, o);
+    const worse = bm.better === 'lower' ? change.change > 0 : change.change < 0;
+    const beyond = change.significant && Math.abs(change.change) > o.threshold;
+    return {
+      id,
+      unit: nm.unit,
+      base: bm,
+      next: nm,
+      change,
+      regression: beyond && worse,
+      improvement: beyond && !worse,
+    };
+  });
+  return {
+    ok: true,
+    deltas,
+    onlyInBase: [...a.keys()].filter((id) => !b.has(id)),
+    onlyInNew: [...b.keys()].filter((id) => !a.has(id)),
+    options: o,
+  };
+}
+
+function num(x: number): string {
+  return x >= 1000 ? x.toFixed(0) : x.toFixed(2);
+}
+
+/** Relative half-width of the 95 % interval, as a whole percentage: the "± x%" column. */
+function spread(m: Metric): string {
+  const s = m.summary;
+  return `±${s.median === 0 ? 0 : Math.round(((s.ci95[1] - s.ci95[0]) / 2 / s.median) * 100)}%`;
+}
+
+function changeCell(d: MetricDelta): string {
+  if (!d.change.called) return '~';
+  const p = d.change.change * 100;
+  return `${p >= 0 ? '+' : ''}${p.toFixed(1)}%`;
+}
+
+/** The comparison as text, at most 80 columns: base ± %, change (~ when not called), new ± %, metric. */
+export function compareText(
+  c: Extract<Comparison, { ok: true }>,
+  baseName: string,
+  newName: string,
+): string {
+  const regressions = c.deltas.filter((d) => d.regression);
+  const improvements = c.deltas.filter((d) => d.improvement);
+  const out = [
+    `iou-dispatch compare: ${baseName} -> ${newName}`,
+    ...wrap(
+      `${c.deltas.length} common metrics; ${regressions.length} regressions and ${improvements.length} improvements beyond ${(c.options.threshold * 100).toFixed(0)}% (Mann-Whitney p < ${c.options.alpha}); changes inside the ${(c.options.noiseBand * 100).toFixed(0)}% noise band or not significant show as ~.`,
+    ),
+    '',
+  ];
+  const rows = [['base', '', '%change', 'new', '', 'metric']];
+  for (const d of c.deltas) {
+    const mark = d.regression ? ' REGRESSION' : d.improvement ? ' improved' : '';
+    rows.push([
+      num(d.base.summary.median),
+      spread(d.base),
+      changeCell(d),
+      num(d.next.summary.median),
+      spread(d.next),
+      `${d.id}${mark}`,
+    ]);
+  }
+  const table = columns(rows).map((l) => (l.length <= MAIL_WIDTH ? l : l.slice(0, MAIL_WIDTH)));
+  out.push(...table);
+  if (c.onlyInBase.length > 0)
+    out.push('', ...wrap(`only in ${baseName}: ${c.onlyInBase.join(', ')}`));
+  if (c.onlyInNew.length > 0)
+    out.push('', ...wrap(`only in ${newName}: ${c.onlyInNew.join(', ')}`));
+  return `${out.join('\n')}\n`;
+}
+
+/** The comparison as a self-contained HTML page. */
+export function compareHtml(
+  c: Extract<Comparison, { ok: true }>,
+  baseName: string,
+  newName: string,
+): string {
+  const rows = c.deltas
+    .map((d) => {
+      const style = d.regression
+        ? ' style="background:#ffebe9"'
+        : d.improvement
+          ? ' style="background:#dafbe1"'
+          : '';
+      const ci = `${(d.change.ci95[0] * 100).toFixed(1)}%..${(d.change.ci95[1] * 100).toFixed(1)}%`;
+      return `<tr${style}><td>${esc(d.id)}</td><td>${esc(num(d.base.summary.median))} ${esc(spread(d.base))}</td><td>${esc(changeCell(d))}</td><td>${esc(ci)}</td><td>${esc(d.change.p.toPrecision(2))}</td><td>${esc(num(d.next.summary.median))} ${esc(spread(d.next))}</td><td>${d.regression ? 'regression' : d.improvement ? 'improvement' : ''}</td></tr>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>iou-dispatch compare</title>
+<style>body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}td:first-child,th:first-child{text-align:left}</style>
+</head><body>
+<h1>iou-dispatch compare</h1>
+<p>${esc(baseName)} &rarr; ${esc(newName)}: ${esc(c.deltas.filter((d) => d.regression).length)} regressions beyond ${esc((c.options.threshold * 100).toFixed(0))}%.</p>
+<table><thead><tr><th>metric</th><th>base</th><th>change</th><th>95 % interval</th><th>p</th><th>new</th><th></th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+</body></html>
+`;
+}

@@ -1,0 +1,263 @@
+// The HTML report: one self-contained file, readable with JavaScript off.
+// Headline findings first, then environment, per-lane tables, charts
+// (PNG data URIs), methodology and the raw per-round values. Every string
+// that comes from results or the environment is escaped. Reads results only.
+
+import type { LaneResult, Metric, Results } from '../bench/results.js';
+import type { ChartImage } from './charts.js';
+import { bytes, findings, pct } from './findings.js';
+
+/** Escapes text for HTML element content and attribute values. */
+export function esc(value: unknown): string {
+  return String(value)
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+const STYLE = `
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em; color: #222; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.8em 0; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; vertical-align: top; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f4f4f4; }
+.status-ok { color: #1a7f37; } .status-skipped { color: #9a6700; } .status-failed, .status-interrupted { color: #cf222e; }
+.incomplete { background: #ffebe9; border: 1px solid #cf222e; padding: 0.6em; }
+figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
+code, .mono { font-family: ui-monospace, monospace; font-size: 0.92em; }
+.note { color: #555; }
+table.env td, table.env th { text-align: left; }
+`;
+
+function table(
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+  className = '',
+): string {
+  const th = head.map((h) => `<th>${esc(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
+  const cls = className === '' ? '' : ` class="${className}"`;
+  return `<table${cls}><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function num(x: number): string {
+  return x >= 1000 ? x.toFixed(0) : x.toFixed(1);
+}
+
+/** Median with its 95 % interval and n, escaped. */
+function cell(m: Metric | undefined): string {
+  if (m === undefined) return '';
+  const s = m.summary;
+  return `${esc(num(s.median))} <span class="note">[${esc(num(s.ci95[0]))}..${esc(num(s.ci95[1]))}]</span>`;
+}
+
+function findingsSection(r: Results): string {
+  const f = findings(r);
+  const rows = f.designs.map((d) => [
+    `<b>${esc(d.design)}</b><br><span class="note">${esc(d.title)}</span>`,
+    d.costs
+      .map((c) => `${esc(c.standin)}: ${c.vsNop === null ? '-' : esc(c.vsNop.median.toFixed(2))}x`)
+      .join('<br>') || '-',
+    d.sharing
+      .map((s) => `${esc(s.same)} vs ${esc(s.own)}: ${esc(pct(s.ratio.median))}`)
+      .join('<br>') || '-',
+    esc(typeof d.memoryShared === 'number' ? bytes(d.memoryShared) : (d.memoryShared ?? '-')),
+    esc(typeof d.memoryOwn === 'number' ? bytes(d.memoryOwn) : (d.memoryOwn ?? '-')),
+    esc(d.safety),
+  ]);
+  return `<section id="findings"><h2>Headline findings</h2>
+${f.headline.map((h) => `<p>${esc(h)}</p>`).join('\n')}
+${table(['design', 'cost over plain NOP (stand-ins)', 'one file shared across rings', 'memory, 100 rings sharing 16 programs', 'memory, 100 rings with 16 each', 'safety'], rows)}
+</section>`;
+}
+
+function flatten(value: unknown, prefix = ''): [string, string][] {
+  if (value === null || typeof value !== 'object') return [[prefix, String(value)]];
+  if (Array.isArray(value)) {
+    return value.every((v) => v === null || typeof v !== 'object')
+      ? [[prefix, value.join(', ')]]
+      : value.flatMap((v, i) => flatten(v, `${prefix}[${i}]`));
+  }
+  return Object.entries(value).flatMap(([k, v]) =>
+    flatten(v, prefix === '' ? k : `${prefix}.${k}`),
+  );
+}
+
+function environmentSection(r: Results): string {
+  const rows: [string, string][] = [
+    ['command', r.command.join(' ')],
+    ['started', r.startedAt],
+    ['finished', r.finishedAt],
+    ['suite version', r.suiteVersion],
+    ...flatten(r.environment),
+  ];
+  return `<section id="environment"><h2>Environment</h2>
+${table(
+  ['what', 'value'],
+  rows.map(([k, v]) => [
+    `<span class="mono">${esc(k)}</span>`,
+    `<span class="mono">${esc(v)}</span>`,
+  ]),
+)}
+</section>`;
+}
+
+function kernelTables(lane: LaneResult): string {
+  const cells = lane.metrics.filter((m) => typeof m.labels.batch === 'number');
+  const batches = [...new Set(cells.map((m) => m.labels.batch as number))].sort((a, b) => a - b);
+  const threads = [...new Set(cells.map((m) => m.labels.threads as number))].sort((a, b) => a - b);
+  const standins = [...new Set(cells.map((m) => String(m.labels.standin)))];
+  return threads
+    .map((t) => {
+      const rows = standins.map((s) => {
+        const at = (b: number) =>
+          cells.find(
+            (m) => m.labels.standin === s && m.labels.batch === b && m.labels.threads === t,
+          );
+        const ratio = at(batches.at(-1) ?? 0)?.vsBaseline?.ratio;
+        const designs = String(at(batches[0] ?? 0)?.labels.designs ?? '');
+        return [
+          `${esc(s)}<br><span class="note">${esc(designs)}</span>`,
+          ...batches.map((b) => cell(at(b))),
+          ratio === undefined ? '' : `${esc(ratio.median.toFixed(2))}x`,
+        ];
+      });
+      return `<h4>ns/request, ${t} thread${t > 1 ? 's' : ''} (median [95 % interval])</h4>
+${table(['stand-in', ...batches.map((b) => `batch ${b}`), `x NOP at batch ${batches.at(-1)}`], rows)}`;
+    })
+    .join('\n');
+}
+
+function modelTable(lane: LaneResult): string {
+  const sizes = [...new Set(lane.metrics.map((m) => m.labels.programs as number))].sort(
+    (a, b) => a - b,
+  );
+  const designs = [...new Set(lane.metrics.map((m) => String(m.labels.design)))];
+  const rows = designs.map((d) => [
+    esc(d),
+    ...sizes.map((n) =>
+      cell(lane.metrics.find((m) => m.labels.design === d && m.labels.programs === n)),
+    ),
+  ]);
+  return `<h4>ns per modelled request, by programs registered (median [95 % interval])</h4>
+${table(['design', ...sizes.map((n) => `${n}`)], rows)}`;
+}
+
+function memoryTable(lane: LaneResult): string {
+  const details = lane.details as {
+    breakdowns?: { id: string; doesNotFit: string | null }[];
+    btf?: string;
+  } | null;
+  const designs = [...new Set(lane.metrics.map((m) => String(m.labels.design)))];
+  const rings = [...new Set(lane.metrics.map((m) => m.labels.rings as number))].sort(
+    (a, b) => a - b,
+  );
+  const parts = [];
+  for (const sharing of ['shared', 'per-ring']) {
+    const rows = designs.map((d) => [
+      esc(d),
+      ...rings.map((n) => {
+        const id = `memory/${d}/r${n}/p16/${sharing}`;
+        const m = lane.metrics.find((x) => x.id === id);
+        if (m !== undefined) return esc(bytes(m.summary.median));
+        return esc(details?.breakdowns?.find((b) => b.id === id)?.doesNotFit ?? '-');
+      }),
+    ]);
+    parts.push(`<h4>bytes with 16 programs, ${sharing === 'shared' ? 'shared by every ring' : 'each ring its own'}</h4>
+${table(['design', ...rings.map((n) => `${n} rings`)], rows)}`);
+  }
+  return parts.join('\n');
+}
+
+const LANE_TABLES: Record<string, (lane: LaneResult) => string> = {
+  kernel: kernelTables,
+  model: modelTable,
+  memory: memoryTable,
+};
+
+function lanesSection(r: Results): string {
+  const parts = r.lanes.map((l) => {
+    const notes = l.notes.map((n) => `<li>${esc(n)}</li>`).join('');
+    return `<h3>${esc(l.lane)} lane: <span class="status-${esc(l.status)}">${esc(l.status)}</span>${l.reason === null ? '' : ` (${esc(l.reason)})`}, ${esc((l.durationMs / 1000).toFixed(1))} s</h3>
+${notes === '' ? '' : `<ul class="note">${notes}</ul>`}
+${l.status === 'ok' ? (LANE_TABLES[l.lane]?.(l) ?? '') : ''}`;
+  });
+  return `<section id="lanes"><h2>Lanes</h2>\n${parts.join('\n')}\n</section>`;
+}
+
+function chartsSection(charts: readonly ChartImage[], error: string | null): string {
+  const figures = charts.map(
+    (c) =>
+      `<figure><img src="data:image/png;base64,${c.png.toString('base64')}" alt="${esc(c.caption)}" width="820" height="420"><figcaption>${esc(c.caption)}</figcaption></figure>`,
+  );
+  return `<section id="charts"><h2>Charts</h2>
+${error === null ? '' : `<p class="note">${esc(error)}</p>`}
+${figures.join('\n')}
+</section>`;
+}
+
+const METHODOLOGY = `<section id="methodology"><h2>Methodology</h2>
+<p>The kernel lane runs real io_uring on this kernel. A stock kernel has no IORING_OP_BPF, so each design's per-request
+lookup is measured through a NOP that exercises the same primitive: plain NOP for the global array (dispatch through
+io_issue_defs[]), NOP_FILE on a plain fd for per-fd (fget/fput), NOP_FILE|NOP_FIXED_FILE for the per-ring tables and
+fixed files, and a personality id at xarray depth 1 to 3 for the xarray designs (which also takes a creds reference, so
+it over-estimates). Rings are set up with SINGLE_ISSUER, COOP_TASKRUN and DEFER_TASKRUN when the kernel accepts them,
+one per thread and stand-in.</p>
+<p>Time is taken in C around whole samples of many batches, never around one request. Every stand-in, batch and thread
+count runs once per round and rounds repeat, so drift on a shared machine hits every variant alike; ratios to plain NOP
+are taken per round. Each value is the median over rounds with its 95 % percentile-bootstrap interval (seeded, 2000
+resamples); the raw per-round values are below. A change between runs is called only when a Mann-Whitney U test finds
+it significant and it is larger than the noise band.</p>
+<p>The model lane times one inline request through each TypeScript model with tinybench: it shows how the executable
+specification scales with the number of registered programs, not what the kernel costs. The memory lane counts the
+bytes each design adds, with struct sizes from this kernel's BTF where it has the struct.</p>
+</section>`;
+
+function rawSection(r: Results): string {
+  const rows = r.lanes.flatMap((l) =>
+    l.metrics.map((m) => [
+      `<span class="mono">${esc(m.id)}</span>`,
+      esc(m.unit),
+      esc(m.summary.n),
+      `<span class="mono">${m.values.map((v) => esc(num(v))).join(' ')}</span>`,
+    ]),
+  );
+  return `<section id="raw"><h2>Raw per-round values</h2>
+<details><summary>${esc(rows.length)} metrics</summary>
+${table(['metric', 'unit', 'n', 'values in round order'], rows)}
+</details></section>`;
+}
+
+/** The HTML report of `results`, with `charts` embedded. */
+export function htmlReport(
+  r: Results,
+  charts: readonly ChartImage[],
+  chartError: string | null,
+): string {
+  const banner = r.complete
+    ? ''
+    : `<p class="incomplete">This run is incomplete: ${esc(r.incompleteReason)}</p>`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>iou-dispatch report</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>iou-dispatch: how IORING_OP_BPF names its program, measured</h1>
+${banner}
+${findingsSection(r)}
+${environmentSection(r)}
+${lanesSection(r)}
+${chartsSection(charts, chartError)}
+${METHODOLOGY}
+${rawSection(r)}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,187 @@
+// The plain-text report for a mail reply: at most 80 columns, no tabs, no
+// HTML. A headline paragraph, the command and environment, then one table
+// per lane in the style kernel developers read (value ± spread), and a
+// pointer to the HTML report. Reads results only.
+
+import type { LaneResult, Metric, Results } from '../bench/results.js';
+import { bytes, findings, MEMORY_PROGRAMS, MEMORY_RINGS } from './findings.js';
+
+export const MAIL_WIDTH = 80;
+
+/** Wraps `text` at spaces to lines of at most `width`, each starting with `indent`. */
+export function wrap(text: string, width = MAIL_WIDTH - 2, indent = ''): string[] {
+  const lines: string[] = [];
+  let line = indent;
+  const room = Math.max(1, width - indent.length);
+  // A word longer than a line (a kernel version string, a path) is cut into line-sized pieces.
+  const words = text
+    .split(/\s+/)
+    .filter((w) => w !== '')
+    .flatMap((w) => (w.length <= room ? [w] : (w.match(new RegExp(`.{1,${room}}`, 'g')) ?? [])));
+  for (const word of words) {
+    if (line.trim() !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent;
+    }
+    line += line.trim() === '' ? word : ` ${word}`;
+  }
+  if (line.trim() !== '') lines.push(line);
+  return lines;
+}
+
+/** A left-aligned first column and right-aligned others, two spaces apart. */
+export function columns(rows: readonly (readonly string[])[]): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function ns(x: number): string {
+  return x >= 1000 ? x.toFixed(0) : x.toFixed(1);
+}
+
+/** "68.1±1%": the median and half the 95 % interval relative to it, benchstat style. */
+function value(m: Metric | undefined): string {
+  if (m === undefined) return '-';
+  const s = m.summary;
+  const half = s.median === 0 ? 0 : ((s.ci95[1] - s.ci95[0]) / 2 / s.median) * 100;
+  return `${ns(s.median)}±${half.toFixed(0)}%`;
+}
+
+function kernelSection(lane: LaneResult): string[] {
+  const cells = lane.metrics.filter((m) => typeof m.labels.batch === 'number');
+  const batches = [...new Set(cells.map((m) => m.labels.batch as number))].sort((a, b) => a - b);
+  const threads = [...new Set(cells.map((m) => m.labels.threads as number))].sort((a, b) => a - b);
+  const standins = [...new Set(cells.map((m) => String(m.labels.standin)))];
+  const out: string[] = [];
+  const n = cells[0]?.summary.n ?? 0;
+  for (const t of threads) {
+    out.push(
+      '',
+      `ns/request, ${t} thread${t > 1 ? 's' : ''}, median±CI95 of ${n} rounds; xnop: ratio at b${batches.at(-1)}`,
+    );
+    const rows = [['stand-in', ...batches.map((b) => `b${b}`), 'xnop']];
+    for (const s of standins) {
+      const at = (b: number) =>
+        cells.find((m) => m.labels.standin === s && m.labels.batch === b && m.labels.threads === t);
+      const ratio = at(batches.at(-1) ?? 0)?.vsBaseline?.ratio.median;
+      rows.push([
+        s,
+        ...batches.map((b) => value(at(b))),
+        ratio === undefined ? '' : `${ratio.toFixed(2)}x`,
+      ]);
+    }
+    out.push(...columns(rows));
+  }
+  return out;
+}
+
+function memorySection(lane: LaneResult): string[] {
+  const designs = [...new Set(lane.metrics.map((m) => String(m.labels.design)))];
+  const get = (d: string, sharing: string, p: number) =>
+    lane.metrics.find(
+      (m) =>
+        m.labels.design === d &&
+        m.labels.rings === MEMORY_RINGS &&
+        m.labels.programs === p &&
+        m.labels.sharing === sharing,
+    );
+  const cell = (d: string, s: string, p: number) => {
+    const m = get(d, s, p);
+    return m === undefined ? 'no fit' : bytes(m.summary.median);
+  };
+  return [
+    '',
+    `bytes added at ${MEMORY_RINGS} rings; programs shared by all rings or each ring its own`,
+    ...columns([
+      ['design', 'shared x1', `shared x${MEMORY_PROGRAMS}`, 'own x1', `own x${MEMORY_PROGRAMS}`],
+      ...designs.map((d) => [
+        d,
+        cell(d, 'shared', 1),
+        cell(d, 'shared', 16),
+        cell(d, 'per-ring', 1),
+        cell(d, 'per-ring', 16),
+      ]),
+    ]),
+  ];
+}
+
+function modelSection(lane: LaneResult): string[] {
+  const sizes = [...new Set(lane.metrics.map((m) => m.labels.programs as number))].sort(
+    (a, b) => a - b,
+  );
+  const designs = [...new Set(lane.metrics.map((m) => String(m.labels.design)))];
+  return [
+    '',
+    'ns per modelled request (TypeScript model, not the kernel), by programs',
+    ...columns([
+      ['design', ...sizes.map(String)],
+      ...designs.map((d) => [
+        d,
+        ...sizes.map((n) => {
+          const m = lane.metrics.find((x) => x.labels.design === d && x.labels.programs === n);
+          return m === undefined ? '-' : ns(m.summary.median);
+        }),
+      ]),
+    ]),
+  ];
+}
+
+const SECTIONS: Record<string, (lane: LaneResult) => string[]> = {
+  kernel: kernelSection,
+  model: modelSection,
+  memory: memorySection,
+};
+
+function envLines(r: Results): string[] {
+  const e = r.environment as {
+    kernel?: { release?: string; version?: string; machine?: string };
+    cpu?: { model?: string; count?: number };
+    hypervisor?: string | null;
+    node?: string;
+    gitCommit?: string | null;
+    mitigations?: Record<string, string>;
+  } | null;
+  const vulnerable = Object.entries(e?.mitigations ?? {}).filter(([, v]) =>
+    v.startsWith('Vulnerable'),
+  ).length;
+  const lines = [
+    `command: ${r.command.join(' ')}`,
+    `kernel:  ${e?.kernel?.release ?? '?'} ${e?.kernel?.machine ?? ''}`,
+    `         ${e?.kernel?.version ?? ''}`,
+    `cpu:     ${e?.cpu?.model ?? '?'} x${e?.cpu?.count ?? '?'}, hypervisor ${e?.hypervisor ?? 'none'}, ${vulnerable} vulnerable`,
+    `suite:   iou-dispatch ${r.suiteVersion}, node ${e?.node ?? '?'}, commit ${e?.gitCommit?.slice(0, 12) ?? 'none'}`,
+    `run:     ${r.startedAt} to ${r.finishedAt}, ${r.complete ? 'complete' : 'INCOMPLETE'}`,
+  ];
+  return lines.flatMap((l) => (l.length <= MAIL_WIDTH ? [l] : wrap(l, MAIL_WIDTH, '         ')));
+}
+
+/** The mail report of `results`, as one string of lines at most 80 columns with no tabs. */
+export function textReport(r: Results, htmlName = 'report.html'): string {
+  const f = findings(r);
+  const out: string[] = ['iou-dispatch: how IORING_OP_BPF names its program, measured', ''];
+  out.push(...wrap(f.headline.join(' ')), '');
+  out.push(...envLines(r));
+  for (const lane of r.lanes) {
+    out.push(
+      '',
+      `== ${lane.lane} lane: ${lane.status}${lane.reason === null ? '' : `: ${lane.reason}`}`,
+    );
+    for (const note of lane.notes) out.push(...wrap(`note: ${note}`, MAIL_WIDTH, '  '));
+    if (lane.status === 'ok') out.push(...(SECTIONS[lane.lane]?.(lane) ?? []));
+  }
+  out.push(
+    '',
+    ...wrap(
+      `Full report with charts, methodology and raw per-round values: ${htmlName} (self-contained).`,
+    ),
+  );
+  return `${out
+    .map((l) => l.replaceAll('\t', ' '))
+    .flatMap((l) => (l.length <= MAIL_WIDTH ? [l] : wrap(l, MAIL_WIDTH)))
+    .join('\n')}\n`;
+}

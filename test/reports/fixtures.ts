@@ -1,0 +1,118 @@
+// Results files made by hand for the report and compare tests: plausible
+// numbers from a seeded generator, so the tests never depend on a real run.
+
+import { type BenchOptions, metric } from '../../bench/lane.js';
+import type { Metric, Results } from '../../bench/results.js';
+import { BenchRun } from '../../bench/runner.js';
+import { seededRandom } from '../../bench/stats.js';
+import { globalArray } from '../../designs/global-array.js';
+
+const options: BenchOptions = {
+  quick: true,
+  lanes: ['kernel', 'memory'],
+  designs: [globalArray],
+  batches: [1, 128],
+  threads: [1, 2],
+  cpus: [],
+  rounds: 12,
+  durationMs: 10,
+};
+
+/** Per-round values around `center` with about 1 % noise. */
+export function noisy(center: number, rounds: number, seed: number): number[] {
+  const rand = seededRandom(seed);
+  return Array.from({ length: rounds }, () => center * (1 + (rand() - 0.5) * 0.02));
+}
+
+const STANDINS: [string, string, string, number][] = [
+  ['nop', 'global-array', 'none', 68],
+  ['file-same', 'per-fd', 'same', 103],
+  ['file-own', 'per-fd', 'own', 101],
+  ['fixed-same', 'per-ctx per-fd-fixed', 'same', 76],
+  ['fixed-own', 'per-ctx per-fd-fixed', 'own', 76],
+  ['personality-d3', 'array-xarray global-alloc', 'none', 118],
+];
+
+/** A complete results file with kernel and memory lanes; `scale` multiplies every kernel value. */
+export async function sampleResults(
+  opts: { scale?: number; seed?: number; environment?: object } = {},
+): Promise<Results> {
+  const scale = opts.scale ?? 1;
+  const seed = opts.seed ?? 1;
+  const kernel: Metric[] = [];
+  for (const t of [1, 2]) {
+    for (const b of [1, 128]) {
+      const nop = noisy(68 * (b === 1 ? 5 : 1) * scale, 12, seed + t * 10 + b);
+      for (const [i, [s, designs, sharing, ns]] of STANDINS.entries()) {
+        const values =
+          s === 'nop' ? nop : noisy(ns * (b === 1 ? 4 : 1) * scale, 12, seed + t * 100 + b + i);
+        kernel.push(
+          metric(
+            {
+              id: `kernel/${s}/b${b}/t${t}`,
+              lane: 'kernel',
+              labels: { standin: s, designs, sharing, batch: b, threads: t },
+              unit: 'ns/req',
+              better: 'lower',
+            },
+            values,
+            { id: `kernel/nop/b${b}/t${t}`, values: nop },
+          ),
+        );
+      }
+    }
+  }
+  const memory = [
+    metric(
+      {
+        id: 'memory/global-array/r100/p16/shared',
+        lane: 'memory',
+        labels: { design: 'global-array', rings: 100, programs: 16, sharing: 'shared' },
+        unit: 'bytes',
+        better: 'lower',
+      },
+      [16_700],
+    ),
+    metric(
+      {
+        id: 'memory/per-ctx/r100/p16/shared',
+        lane: 'memory',
+        labels: { design: 'per-ctx', rings: 100, programs: 16, sharing: 'shared' },
+        unit: 'bytes',
+        better: 'lower',
+      },
+      [7_860_000],
+    ),
+  ];
+  const run = new BenchRun(
+    options,
+    { quick: true },
+    ['npm', 'run', 'bench', '--', '--quick'],
+    (opts.environment ?? {
+      kernel: { release: '6.18.0-test', version: '#1 SMP', machine: 'x86_64', arch: 'x64' },
+      cpu: { model: 'Test CPU', count: 2 },
+      hypervisor: 'kvm',
+      node: 'v20.0.0',
+      gitCommit: 'abc',
+      mitigations: { spectre_v2: 'Mitigation: Retpolines' },
+    }) as never,
+    '0.1.0',
+  );
+  await run.run([
+    {
+      name: 'kernel',
+      title: 'k',
+      run: async () => ({
+        metrics: kernel,
+        notes: ['nop-async: left out of this fixture'],
+        details: null,
+      }),
+    },
+    {
+      name: 'memory',
+      title: 'm',
+      run: async () => ({ metrics: memory, notes: [], details: { breakdowns: [] } }),
+    },
+  ]);
+  return run.results();
+}

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { benchName, benchstatReport } from '../../reports/benchstat.js';
+import { renderCharts } from '../../reports/charts.js';
+import { findings } from '../../reports/findings.js';
+import { esc, htmlReport } from '../../reports/html.js';
+import { textReport, wrap } from '../../reports/text.js';
+import { sampleResults } from './fixtures.js';
+
+describe('mail text report', () => {
+  it('keeps every line within 80 columns, without tabs', async () => {
+    const r = await sampleResults();
+    const text = textReport(r);
+    for (const line of text.split('\n')) {
+      assert.ok(line.length <= 80, `too long (${line.length}): ${line}`);
+      assert.ok(!line.includes('\t'), `tab in: ${line}`);
+    }
+    assert.match(text, /^command: npm run bench -- --quick$/m);
+    assert.match(text, /report\.html/);
+  });
+
+  it('wraps long environment strings instead of overflowing', async () => {
+    const r = await sampleResults({
+      environment: {
+        kernel: { release: 'x'.repeat(200), version: 'y '.repeat(90) },
+        cpu: { model: 'z'.repeat(120), count: 2 },
+      },
+    });
+    for (const line of textReport(r).split('\n')) assert.ok(line.length <= 80, line);
+  });
+
+  it('leads with a headline that compares every design to plain NOP', async () => {
+    const f = findings(await sampleResults());
+    const text = f.headline.join(' ');
+    assert.match(text, /a plain NOP costs 68\.\d ns\/request at batch 128/);
+    assert.match(text, /per-fd 1\.4\d-1\.5\dx/);
+    assert.match(text, /file-same costs \+\d\.\d% over file-own \(per-fd\)/);
+    assert.match(text, /per-ctx 7\.5 MiB/);
+    assert.deepEqual(wrap('a b c', 3), ['a b', 'c']);
+  });
+});
+
+describe('HTML report', () => {
+  it('is self-contained: no external reference, no script', async () => {
+    const r = await sampleResults();
+    const { charts, error } = await renderCharts(r);
+    assert.equal(error, null);
+    assert.ok(charts.length >= 2, 'kernel and memory charts');
+    const html = htmlReport(r, charts, error);
+    assert.equal(/(src|href)\s*=\s*["']?(https?:|\/\/)/i.test(html), false, 'no network reference');
+    assert.equal(
+      /<script|<link|@import|url\(/i.test(html),
+      false,
+      'no script, stylesheet link or CSS url',
+    );
+    assert.match(html, /<img src="data:image\/png;base64,/);
+    assert.match(html, /<h2>Headline findings<\/h2>/);
+  });
+
+  it('escapes every string that comes from the environment', async () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    const r = await sampleResults({
+      environment: { kernel: { release: evil }, cpu: { model: `"${evil}`, count: 1 } },
+    });
+    const html = htmlReport(r, [], null);
+    assert.equal(html.includes(evil), false);
+    assert.ok(html.includes(esc(evil)));
+  });
+
+  it('says so when the run is incomplete', async () => {
+    const r = {
+      ...(await sampleResults()),
+      complete: false,
+      incompleteReason: 'interrupted by SIGINT',
+    };
+    assert.match(
+      htmlReport(r, [], null),
+      /class="incomplete">This run is incomplete: interrupted by SIGINT/,
+    );
+  });
+});
+
+describe('benchstat output', () => {
+  it('writes one Go benchmark line per round', async () => {
+    const r = await sampleResults();
+    const lines = benchstatReport(r).trim().split('\n');
+    assert.deepEqual(lines.slice(0, 3), ['goos: linux', 'goarch: amd64', 'pkg: iou-dispatch']);
+    const nop = lines.filter((l) => l.startsWith('BenchmarkKernel/nop/b128/t1 '));
+    assert.equal(nop.length, 12);
+    assert.match(nop[0] ?? '', /^BenchmarkKernel\/nop\/b128\/t1 1 \d+(\.\d+)? ns\/op$/);
+    assert.ok(
+      lines.some((l) => /^BenchmarkMemory\/per-ctx\/r100\/p16\/shared 1 7860000 B$/.test(l)),
+    );
+    assert.equal(benchName('model/per-fd/n1'), 'BenchmarkModel/per-fd/n1');
+  });
+});
