@@ -52,6 +52,7 @@ export const arrayXarray: DesignDef = {
   sources: ['aTeStJ9_Tu0i5_wH@fedora', '20251104162123.1086035-4-ming.lei@redhat.com'],
   scope: 'global',
   setupFlag: { name: 'IORING_SETUP_BPF', bit: 20 },
+  nameKind: 'id',
   idRange: { min: 0, max: MAX_ID },
   sqeEncoding: 'id in bits 31..16 of bpf_op_flags (assumed: the proposal gave no encoding)',
   change: '',

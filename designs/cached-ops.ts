@@ -63,7 +63,8 @@ export class CachedOps {
   *prepFromFile(req: Request, file: File): Op<number> {
     if (file.payload.kind !== 'bpf-prog') return neg('EINVAL');
     const ret = yield* this.prepWith(req, file.payload.program);
-    if (ret === 0) req.needCleanup = true;
+    // Planted bug (skip-cleanup-flag): REQ_F_NEED_CLEANUP is not set, so cleanup_fn never runs.
+    if (ret === 0 && !this.world.trace.mutations.has('skip-cleanup-flag')) req.needCleanup = true;
     return ret;
   }
 }

@@ -82,6 +82,8 @@ export interface DesignDef {
   readonly scope: 'global' | 'ring' | 'process';
   /** The ring setup flag the design needs, or null. */
   readonly setupFlag: SetupFlag | null;
+  /** What kind of name an SQE carries in this design. */
+  readonly nameKind: ProgramName['kind'];
   /** Range of names userspace can put in an SQE (ids or slots), or null for fds. */
   readonly idRange: { readonly min: number; readonly max: number } | null;
   /** How the SQE carries the name, and any assumption the model makes about it. */

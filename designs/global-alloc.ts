@@ -43,6 +43,7 @@ export const globalAlloc: DesignDef = {
   sources: [],
   scope: 'global',
   setupFlag: { name: 'IORING_SETUP_BPF', bit: 20 },
+  nameKind: 'id',
   idRange: { min: 0, max: MAX_ID },
   sqeEncoding: 'kernel-chosen id in bits 31..16 of bpf_op_flags (our control design)',
   change: '',

@@ -64,6 +64,7 @@ function define(variant: 'bounds-fix' | null): DesignDef {
         : [...SOURCES, 'CAFj5m9KiPcKKjYTY3Jov_T=tWrknivoPiaao_wW25=ZjJ6XGrQ@mail.gmail.com'],
     scope: 'global',
     setupFlag: { name: 'IORING_SETUP_BPF', bit: 20 },
+    nameKind: 'id',
     idRange: { min: 0, max: GLOBAL_ARRAY_SLOTS - 1 },
     sqeEncoding: 'op id in bits 31..24 of bpf_op_flags (IORING_BPF_OP_SHIFT 24)',
     change:

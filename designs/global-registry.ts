@@ -86,7 +86,8 @@ export function globalRegistry(world: World, config: GlobalRegistryConfig): Desi
     }
     const linkFd = yield* attachStructOps(world, proc, args.progFd, {
       reg: function* (program) {
-        if (config.checkId !== undefined && config.allocate === undefined) {
+        // Planted bug (drop-bounds-check): the variant's check is gone again.
+        if (config.checkId !== undefined && !world.trace.mutations.has('drop-bounds-check')) {
           const checked = config.checkId(id);
           if (checked !== 0) return checked;
         }
@@ -138,7 +139,9 @@ export function globalRegistry(world: World, config: GlobalRegistryConfig): Desi
 
     *issue(req, unlocked) {
       let token = 0;
-      if (unlocked) {
+      // Planted bug (no-srcu-read-lock): the io-wq issue reads the table outside any read section.
+      const guarded = unlocked && !world.trace.mutations.has('no-srcu-read-lock');
+      if (guarded) {
         yield* at('srcu_read_lock');
         token = srcu.readLock();
       }
@@ -149,7 +152,7 @@ export function globalRegistry(world: World, config: GlobalRegistryConfig): Desi
         yield* at('issue_fn');
         ret = world.callProgram(req, slot, 'issue', 'issue');
       }
-      if (unlocked) {
+      if (guarded) {
         yield* at('srcu_read_unlock');
         srcu.readUnlock(token);
       }

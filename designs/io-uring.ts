@@ -7,7 +7,7 @@
 import type { DesignOps } from './design.js';
 import { ERRNO, fail, ok, type Result } from './kernel/errno.js';
 import { at, type Op, waitUntil } from './kernel/step.js';
-import { type Process, type Request, Ring, ringOf, type Sqe, type World } from './world.js';
+import { fgetRing, type Process, type Request, Ring, type Sqe, type World } from './world.js';
 
 /** io_uring.h: the op completed; post its result. */
 export const IOU_COMPLETE = 0;
@@ -67,9 +67,9 @@ export class IoUring {
    */
   *submit(proc: Process, ringFd: number, sqe: Sqe): Op<Result<number>> {
     yield* at('io_uring_enter');
-    const found = ringOf(proc, ringFd);
+    const found = fgetRing(this.world, proc, ringFd);
     if (!found.ok) return found;
-    const ring = found.value;
+    const { ring, file } = found.value;
     const w = this.world;
     yield* ring.uringLock.lock();
     const req = w.newRequest(ring, proc, sqe);
@@ -94,6 +94,7 @@ export class IoUring {
       yield* this.afterIssue(req, ret, true);
     }
     yield* ring.uringLock.unlock();
+    this.world.fput(file);
     return ok(req.id);
   }
 
@@ -177,6 +178,8 @@ export class IoUring {
     if (req.file !== null) {
       yield* at(`io_put_file(req${req.id})`);
       this.world.fput(req.file);
+      // Planted bug (double-fput): the request's file reference is dropped twice.
+      if (this.world.trace.mutations.has('double-fput')) this.world.fput(req.file);
       req.file = null;
     }
     if (req.rsrcNode !== null) {

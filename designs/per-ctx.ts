@@ -44,6 +44,15 @@ function create(world: World, variant: Variant): DesignOps {
     return slot;
   };
   const readSlot = (ring: Ring, op: number): OpsSlot => {
+    if (op >= MAX_BPF_OPS) {
+      // Only reachable with drop-op-bounds-check: memory past the table, read as an empty slot.
+      world.trace.outOfBounds('read', tableName(ring), op, MAX_BPF_OPS);
+      return {
+        ops: null,
+        refcount: new Refcount('past bpf_ext_ops', 0, false, world.trace),
+        unregistering: false,
+      };
+    }
     const slot = slotOf(ring, op);
     world.trace.slot('read', tableName(ring), op, slot.ops?.id ?? null);
     return slot;
@@ -105,7 +114,8 @@ function create(world: World, variant: Variant): DesignOps {
       slot.refcount.put();
       for (;;) {
         yield* at('unreg: refcount == 0?');
-        if (slot.refcount.count === 0) {
+        // Planted bug (unreg-no-wait): the slot is cleared without waiting for requests.
+        if (slot.refcount.count === 0 || world.trace.mutations.has('unreg-no-wait')) {
           writeSlot(ring, id, null);
           slot.unregistering = false;
           ret = 0;
@@ -142,7 +152,9 @@ function create(world: World, variant: Variant): DesignOps {
     *prep(req) {
       if (!req.ring.bpf) return neg('EOPNOTSUPP');
       const op = (req.sqe.bpfOpFlags >>> 24) & 0xff;
-      if (op >= MAX_BPF_OPS) return neg('EINVAL');
+      // Planted bug (drop-op-bounds-check): the op is used unchecked.
+      if (op >= MAX_BPF_OPS && !world.trace.mutations.has('drop-op-bounds-check'))
+        return neg('EINVAL');
       yield* at('prep: read bpf_ext_ops[op]');
       const slot = readSlot(req.ring, op);
       if (
@@ -158,7 +170,8 @@ function create(world: World, variant: Variant): DesignOps {
       if (ret === 0) {
         yield* at('prep: refcount++');
         req.needCleanup = true;
-        slot.refcount.get();
+        // Planted bug (skip-prep-refcount): the request holds no slot reference.
+        if (!world.trace.mutations.has('skip-prep-refcount')) slot.refcount.get();
       }
       return ret;
     },
@@ -226,6 +239,7 @@ function define(variant: Variant): DesignDef {
     sources: SOURCES,
     scope: 'ring',
     setupFlag: { name: 'IORING_SETUP_BPF_EXT (v3; v2 IORING_SETUP_BPF_OP, bit 20)', bit: 21 },
+    nameKind: 'id',
     idRange: { min: 0, max: MAX_BPF_OPS - 1 },
     sqeEncoding: 'op id in bits 31..24 of bpf_op_flags; ids >= 16 fail prep with -EINVAL',
     change: variant === null ? '' : 'unregister marks the slot first; prep refuses marked slots',

@@ -15,7 +15,7 @@ import { FixedFileTable, RsrcNode } from './kernel/fixed-files.js';
 import { at } from './kernel/step.js';
 import { breakdown } from './memory.js';
 import { fdTarget, prepFromFd } from './per-fd.js';
-import { ringOf, type World } from './world.js';
+import { fgetRing, type World } from './world.js';
 
 /** Slots of the sparse table registered on first use (IORING_REGISTER_FILES_SPARSE). */
 export const FIXED_FILE_SLOTS = 64;
@@ -34,7 +34,8 @@ function create(world: World): DesignOps {
       // uring_lock is held: the node's refs is a plain int.
       const node = req.ring.fixedFiles?.get(req.sqe.fd) ?? null;
       if (node === null) return neg('EBADF');
-      node.refs.get();
+      // Planted bug (rsrc-node-no-ref): the request uses the node without a reference.
+      if (!world.trace.mutations.has('rsrc-node-no-ref')) node.refs.get();
       req.rsrcNode = node;
       return yield* cached.prepFromFile(req, node.file);
     },
@@ -51,9 +52,9 @@ function create(world: World): DesignOps {
     *register(proc, args) {
       yield* at('io_uring_register(FILES_UPDATE)');
       const ringFd = args.ringFd ?? -1;
-      const found = ringOf(proc, ringFd);
+      const found = fgetRing(world, proc, ringFd);
       if (!found.ok) return found;
-      const ring = found.value;
+      const { ring, file: ringFile } = found.value;
       yield* ring.uringLock.lock();
       ring.fixedFiles ??= new FixedFileTable(ring.id, FIXED_FILE_SLOTS, world.trace);
       const table = ring.fixedFiles;
@@ -78,6 +79,7 @@ function create(world: World): DesignOps {
         }
       }
       yield* ring.uringLock.unlock();
+      world.fput(ringFile);
       if (!result.ok) return result;
       return ok({ name: { kind: 'fixed', index: result.value }, linkFd: null, ringFd });
     },
@@ -86,9 +88,9 @@ function create(world: World): DesignOps {
     *unregister(proc, reg) {
       yield* at('io_uring_register(FILES_UPDATE, -1)');
       if (reg.name.kind !== 'fixed') return fail('EINVAL');
-      const found = ringOf(proc, reg.ringFd ?? -1);
+      const found = fgetRing(world, proc, reg.ringFd ?? -1);
       if (!found.ok) return found;
-      const ring = found.value;
+      const { ring, file: ringFile } = found.value;
       yield* ring.uringLock.lock();
       const table = ring.fixedFiles;
       const index = reg.name.index;
@@ -98,6 +100,7 @@ function create(world: World): DesignOps {
         if (result.ok) table.set(index, null);
       }
       yield* ring.uringLock.unlock();
+      world.fput(ringFile);
       return result;
     },
 
@@ -114,6 +117,7 @@ export const perFdFixed: DesignDef = {
   sources: ['CADUfDZonj-mn9oOF-cGgw2TS9Emmk0vP=3=+n0bJbhGw43ra3A@mail.gmail.com'],
   scope: 'ring',
   setupFlag: null,
+  nameKind: 'fixed',
   idRange: { min: 0, max: FIXED_FILE_SLOTS - 1 },
   sqeEncoding:
     'IOSQE_FIXED_FILE with sqe->fd the slot index; the request protocol is v2/v3 (cached-ops)',

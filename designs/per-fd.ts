@@ -66,6 +66,7 @@ export const perFd: DesignDef = {
   ],
   scope: 'process',
   setupFlag: null,
+  nameKind: 'fd',
   idRange: null,
   sqeEncoding:
     'sqe->fd is the program fd in the submitter; the request protocol is v2/v3 (cached-ops)',

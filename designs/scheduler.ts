@@ -26,10 +26,12 @@ export type Outcome =
     }
   | { readonly kind: 'step-limit'; readonly steps: number; readonly running: readonly string[] };
 
-/** A step the scheduler ran: which actor, and what it did. */
+/** A step the scheduler ran: which actor, what it did, and who was blocked meanwhile. */
 export interface ScheduleEntry {
   readonly actor: string;
   readonly label: string;
+  /** Actors that could not run at this step (waiting on a lock, a grace period, a count). */
+  readonly waiting: readonly string[];
 }
 
 export class Scheduler {
@@ -82,8 +84,16 @@ export class Scheduler {
     const trace = world.trace;
     const previous = [trace.actor, world.current] as const;
     trace.actor = actor.name;
+    trace.step = this.history.length;
     world.current = actor.proc;
-    this.history.push({ actor: actor.name, label: actor.pending.label });
+    const waiting = this.actors.filter(
+      (a) => !a.done && a.pending.ready !== undefined && !a.pending.ready(),
+    );
+    this.history.push({
+      actor: actor.name,
+      label: actor.pending.label,
+      waiting: waiting.map((a) => a.name),
+    });
     try {
       const next = actor.gen.next();
       if (next.done) {
@@ -108,15 +118,7 @@ export class Scheduler {
     let i = 0;
     for (;;) {
       const ready = this.runnable();
-      if (ready.length === 0) {
-        const waiting = this.actors.filter((a) => !a.done);
-        if (waiting.length === 0) return { kind: 'done', steps: this.steps };
-        return {
-          kind: 'deadlock',
-          steps: this.steps,
-          blocked: waiting.map((a) => ({ actor: a.name, waitingFor: a.pending.label })),
-        };
-      }
+      if (ready.length === 0) return this.endOutcome();
       if (this.steps >= maxSteps) {
         return { kind: 'step-limit', steps: this.steps, running: ready.map((a) => a.name) };
       }
@@ -124,6 +126,44 @@ export class Scheduler {
       i += 1;
       this.stepActor(ready[choice % ready.length] as Actor);
     }
+  }
+
+  /**
+   * Runs with priorities (PCT, Burckhardt et al. 2010): the runnable actor
+   * with the highest priority goes; `priorities[i]` is the i-th actor's (by
+   * the order actors were added, spawned ones included; 0 past the list);
+   * at each step number in `changes` the actor that just ran drops below
+   * everyone. A bug that needs d preemptions needs d change points.
+   */
+  runPriorities(
+    priorities: readonly number[],
+    changes: readonly number[],
+    maxSteps = 100_000,
+  ): Outcome {
+    const prio = new Map<Actor, number>();
+    const changeAt = new Set(changes);
+    let lowest = -1;
+    for (;;) {
+      const ready = this.runnable();
+      if (ready.length === 0) return this.endOutcome();
+      if (this.steps >= maxSteps)
+        return { kind: 'step-limit', steps: this.steps, running: ready.map((a) => a.name) };
+      for (const a of ready) if (!prio.has(a)) prio.set(a, priorities[this.actors.indexOf(a)] ?? 0);
+      let best = ready[0] as Actor;
+      for (const a of ready) if ((prio.get(a) ?? 0) > (prio.get(best) ?? 0)) best = a;
+      this.stepActor(best);
+      if (changeAt.has(this.steps)) prio.set(best, lowest--);
+    }
+  }
+
+  private endOutcome(): Outcome {
+    const waiting = this.actors.filter((a) => !a.done);
+    if (waiting.length === 0) return { kind: 'done', steps: this.steps };
+    return {
+      kind: 'deadlock',
+      steps: this.steps,
+      blocked: waiting.map((a) => ({ actor: a.name, waitingFor: a.pending.label })),
+    };
   }
 
   /** Runs `op` alone to completion and returns its result; throws if it blocks (a test helper). */

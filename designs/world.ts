@@ -7,7 +7,7 @@ import { FdTable, KFile } from './kernel/fd-table.js';
 import type { FixedFileTable, RsrcNode } from './kernel/fixed-files.js';
 import { Mutex } from './kernel/mutex.js';
 import { Refcount } from './kernel/refcount.js';
-import { at, type Op } from './kernel/step.js';
+import { at, type Op, waitUntil } from './kernel/step.js';
 import { type Callback, Trace } from './kernel/trace.js';
 
 /** What a program's issue callback does: the result it sets, then the value it returns. */
@@ -86,6 +86,8 @@ export interface ProcessOptions {
 
 export class Process {
   alive = true;
+  /** User threads of this process inside a syscall now (userSyscall); exit waits for the others. */
+  inSyscall = 0;
   readonly fds: FdTable<FilePayload>;
 
   constructor(
@@ -157,12 +159,23 @@ export class Request {
   ) {}
 }
 
-/** The ring behind `ringFd` in `proc`, as io_uring_enter() resolves it: EBADF, or EOPNOTSUPP for another file. */
-export function ringOf(proc: Process, ringFd: number): Result<Ring> {
-  const file = proc.fds.peek(ringFd);
+/**
+ * The ring behind `ringFd` in `proc` with a reference on its file for the
+ * caller to drop (fdget in io_uring_enter()/register()): EBADF, or
+ * EOPNOTSUPP for a file that is not a ring.
+ */
+export function fgetRing(
+  world: World,
+  proc: Process,
+  ringFd: number,
+): Result<{ ring: Ring; file: File }> {
+  const file = proc.fds.fget(ringFd);
   if (file === undefined) return fail('EBADF');
-  if (file.payload.kind !== 'io_uring') return fail('EOPNOTSUPP');
-  return ok(file.payload.ring);
+  if (file.payload.kind !== 'io_uring') {
+    world.fput(file);
+    return fail('EOPNOTSUPP');
+  }
+  return ok({ ring: file.payload.ring, file });
 }
 
 export class World {
@@ -227,14 +240,23 @@ export class World {
   /** fput(): drops a file reference; the last one queues the release on the running actor. */
   fput(file: File): void {
     if (!file.refs.put()) return;
+    if (file.released) {
+      // Only a broken refcount (a planted bug) drops a released file to zero again: a use after free.
+      this.trace.emit({
+        kind: 'ref-underflow',
+        object: `file:${file.label}`,
+        value: file.refs.count,
+      });
+      return;
+    }
     const queue = this.taskWork.get(this.trace.actor) ?? [];
     queue.push(() => this.releaseFile(file));
     this.taskWork.set(this.trace.actor, queue);
   }
 
   private *releaseFile(file: File): Op<void> {
-    yield* at(`__fput(${file.label})`);
     file.released = true;
+    yield* at(`__fput(${file.label})`);
     this.trace.emit({ kind: 'file-release', file: file.label });
     yield* file.release();
   }
@@ -254,6 +276,16 @@ export class World {
     const result = yield* op;
     yield* this.runTaskWork();
     return result;
+  }
+
+  /** Runs `op` as a syscall of a user thread of `proc`, counted so that exit can wait for it to leave. */
+  *userSyscall<T>(proc: Process, op: Op<T>): Op<T> {
+    proc.inSyscall += 1;
+    try {
+      return yield* this.syscall(op);
+    } finally {
+      proc.inSyscall -= 1;
+    }
   }
 
   /** Drops a program reference; the last one frees it. */
@@ -338,12 +370,25 @@ export class World {
     return ok(undefined);
   }
 
-  /** exit(): detaches the fd table (fget now fails), then drops every file it held. */
+  /**
+   * exit(): the other threads of the process first leave the kernel (they
+   * make no further syscalls); io_uring_files_cancel() then waits for the task's requests in
+   * flight (one that never completes hangs the exit, as in the kernel), then
+   * exit_files() detaches the fd table (fget now fails) and drops every file.
+   */
   *exit(proc: Process): Op<Result<void>> {
     yield* at(`exit(${proc.pid})`);
     if (!proc.alive) return fail('ESRCH');
     proc.alive = false;
     this.trace.emit({ kind: 'process-exit', pid: proc.pid });
+    // exit_group: the other threads leave the kernel and die; the shared fd table stays until they have.
+    yield* waitUntil(
+      `exit(${proc.pid}): other threads leave the kernel`,
+      () => proc.inSyscall <= 1,
+    );
+    yield* waitUntil(`io_uring_files_cancel(${proc.pid}): wait for its requests`, () =>
+      this.requests.every((r) => r.submitter !== proc || r.state === 'freed'),
+    );
     for (const file of proc.fds.detachAll()) {
       yield* at(`exit_files(${proc.pid}): fput(${file.label})`);
       this.fput(file);
@@ -361,18 +406,20 @@ export class World {
       this.trace.emit({ kind: 'null-call', request: req.id, callback: cb, where });
       return 0;
     }
+    let ret = 0;
+    if (cb === 'prep') ret = program.spec.prep ?? 0;
+    if (cb === 'issue' && program.spec.issue !== null) {
+      req.res = program.spec.issue.res;
+      ret = program.spec.issue.ret;
+    }
     this.trace.emit({
       kind: 'callback',
       request: req.id,
       program: program.id,
       callback: cb,
       freed: program.freed,
+      ret,
     });
-    if (cb === 'prep') return program.spec.prep ?? 0;
-    if (cb === 'issue' && program.spec.issue !== null) {
-      req.res = program.spec.issue.res;
-      return program.spec.issue.ret;
-    }
-    return 0;
+    return ret;
   }
 }

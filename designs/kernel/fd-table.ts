@@ -61,7 +61,8 @@ export class FdTable<P> {
   /** fget(): the file at `fd` with a new reference, or undefined (EBADF). */
   fget(fd: number): KFile<P> | undefined {
     const file = this.peek(fd);
-    file?.refs.get();
+    // Planted bug: the lookup forgets to take its reference.
+    if (!this.trace.mutations.has('fget-no-ref')) file?.refs.get();
     return file;
   }
 

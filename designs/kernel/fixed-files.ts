@@ -46,7 +46,13 @@ export class FixedFileTable<F extends { readonly label: string }> {
 
   /** The node in `index`, or null (an empty or out-of-range slot). */
   get(index: number): RsrcNode<F> | null {
-    const node = index >= 0 && index < this.size ? (this.slots[index] ?? null) : null;
+    const inRange = index >= 0 && index < this.size;
+    // Planted bug (drop-index-check): io_file_get_fixed() without its bounds check.
+    if (!inRange && this.trace.mutations.has('drop-index-check')) {
+      this.trace.outOfBounds('read', this.name, index, this.size);
+      return null;
+    }
+    const node = inRange ? (this.slots[index] ?? null) : null;
     this.trace.slot('read', this.name, index, node?.programId ?? null);
     return node;
   }

@@ -1,11 +1,15 @@
 // A sleeping mutex (struct mutex), e.g. io_ring_ctx.uring_lock or v1's
-// uring_bpf_ctx_lock. Locking is a step that waits until the mutex is free.
+// uring_bpf_ctx_lock. Locking is a step that waits until the mutex is free
+// and the locker is first in line: waiters are served in order, as the
+// kernel's handoff to the first waiter guarantees no waiter starves, so a
+// starvation the fuzzer finds is the design's, not the lock's.
 
 import type { Op } from './step.js';
 import type { Trace } from './trace.js';
 
 export class Mutex {
   private holder: string | null = null;
+  private readonly waiters: string[] = [];
 
   constructor(
     readonly name: string,
@@ -17,16 +21,32 @@ export class Mutex {
     return this.holder;
   }
 
-  /** mutex_lock(): waits until free, then takes it for the running actor. */
+  /** mutex_lock(): waits until free and first in line, then takes it for the running actor. */
   *lock(): Op<void> {
-    yield { label: `mutex_lock(${this.name})`, ready: () => this.holder === null };
-    this.holder = this.trace.actor;
+    yield { label: `mutex_lock(${this.name})` };
+    const me = this.trace.actor;
+    // Planted bug: the lock stops excluding anyone (a check-and-set split across it).
+    if (this.trace.mutations.has('mutex-no-exclusion')) {
+      this.trace.emit({ kind: 'lock', lock: this.name });
+      return;
+    }
+    this.waiters.push(me);
+    yield {
+      label: `mutex_lock(${this.name}): wait`,
+      ready: () => this.holder === null && this.waiters[0] === me,
+    };
+    this.waiters.shift();
+    this.holder = me;
     this.trace.emit({ kind: 'lock', lock: this.name });
   }
 
   /** mutex_unlock(): releases it; unlocking a mutex the actor does not hold is a model bug. */
   *unlock(): Op<void> {
     yield { label: `mutex_unlock(${this.name})` };
+    if (this.trace.mutations.has('mutex-no-exclusion')) {
+      this.trace.emit({ kind: 'unlock', lock: this.name });
+      return;
+    }
     if (this.holder !== this.trace.actor) {
       throw new Error(
         `BUG: ${this.trace.actor} unlocks ${this.name} held by ${this.holder ?? 'nobody'}`,

@@ -38,7 +38,8 @@ export class Srcu {
   /** synchronize_srcu(): returns once every reader that was active at its start has left. */
   *synchronize(): Op<void> {
     yield { label: `synchronize_srcu(${this.name})` };
-    const waitsFor = [...this.readers];
+    // Planted bug: the grace period is skipped.
+    const waitsFor = this.trace.mutations.has('srcu-no-grace') ? [] : [...this.readers];
     this.trace.emit({ kind: 'srcu-sync-start', srcu: this.name, waitsFor });
     yield {
       label: `synchronize_srcu(${this.name}): grace period`,

@@ -48,6 +48,8 @@ export type TraceEvent =
       readonly callback: Callback;
       /** True when the program had already been freed: a use after free. */
       readonly freed: boolean;
+      /** What the callback returned (prep and issue); 0 for fail and cleanup. */
+      readonly ret: number;
     }
   | {
       readonly kind: 'null-call';
@@ -107,6 +109,8 @@ export type TraceEvent =
 
 export interface TraceEntry {
   readonly seq: number;
+  /** The scheduler step it happened in (0 outside the scheduler). */
+  readonly step: number;
   /** The actor that was running when the event happened ('setup' outside any actor). */
   readonly actor: string;
   readonly event: TraceEvent;
@@ -117,13 +121,21 @@ export class Trace {
   private readonly entries: TraceEntry[] = [];
   /** Set by the scheduler while an actor runs. */
   actor = 'setup';
+  /** Set by the scheduler: the index of the step running now. */
+  step = 0;
   /** False in the model lane's timed loops: events are dropped, not kept. */
   recording = true;
+  /**
+   * Planted bugs (fuzz/mutants.ts) switched on for this world. The trace is
+   * the one context every primitive already holds, so it carries them; an
+   * empty set is the model as posted.
+   */
+  mutations: ReadonlySet<string> = new Set();
 
   /** Appends one event by the running actor. */
   emit(event: TraceEvent): void {
     if (!this.recording) return;
-    this.entries.push({ seq: this.entries.length, actor: this.actor, event });
+    this.entries.push({ seq: this.entries.length, step: this.step, actor: this.actor, event });
   }
 
   /** Records a read or write of slot `index` of `table`, naming the program id there (null: empty). */

@@ -213,7 +213,7 @@ describe('global-array interleavings', () => {
       s.proc,
     );
     stepUntil(s.m, sub, 'prep: read');
-    stepUntil(s.m, reg, 'mutex_lock(ring#1.uring_lock)');
+    stepUntil(s.m, reg, 'mutex_lock(ring#1.uring_lock): wait');
     assert.equal(s.m.scheduler.runnable().includes(reg), false);
     assert.equal(s.m.settle().kind, 'done');
     assert.equal(

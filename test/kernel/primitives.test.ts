@@ -20,10 +20,9 @@ describe('mutex', () => {
     const m = new Mutex('m', world.trace);
     const a = sched.add('a', holdBoth(m, new Mutex('x', world.trace)));
     const b = sched.add('b', holdBoth(m, new Mutex('y', world.trace)));
-    sched.stepActor(a); // start
-    sched.stepActor(a); // takes m
+    while (m.owner !== 'a') sched.stepActor(a);
     sched.stepActor(b); // start
-    assert.equal(m.owner, 'a');
+    sched.stepActor(b); // joins the queue
     assert.deepEqual(
       sched.runnable().map((x) => x.name),
       ['a'],
@@ -33,19 +32,42 @@ describe('mutex', () => {
     assert.equal(b.done, true);
   });
 
+  it('hands the mutex to waiters in the order they came', () => {
+    const world = new World();
+    const sched = new Scheduler(world);
+    const m = new Mutex('m', world.trace);
+    const order: string[] = [];
+    function* take(name: string): Op<void> {
+      yield* m.lock();
+      order.push(name);
+      yield* m.unlock();
+    }
+    const first = sched.add('first', take('first'));
+    while (m.owner !== 'first') sched.stepActor(first);
+    const late = [sched.add('b', take('b')), sched.add('c', take('c'))];
+    for (const x of late) {
+      sched.stepActor(x);
+      sched.stepActor(x);
+    }
+    // Even when the scheduler always prefers the last runnable actor, b still goes before c.
+    sched.run(Array.from({ length: 50 }, () => 99));
+    assert.deepEqual(order, ['first', 'b', 'c']);
+  });
+
   it('reports a deadlock when two actors take two mutexes in opposite order', () => {
     const world = new World();
     const sched = new Scheduler(world);
     const x = new Mutex('x', world.trace);
     const y = new Mutex('y', world.trace);
-    sched.add('a', holdBoth(x, y));
-    sched.add('b', holdBoth(y, x));
-    // a starts and takes x, b starts and takes y, then each waits for the other.
-    const outcome = sched.run([0, 0, 1, 1]);
+    const a = sched.add('a', holdBoth(x, y));
+    const b = sched.add('b', holdBoth(y, x));
+    while (x.owner !== 'a') sched.stepActor(a);
+    while (y.owner !== 'b') sched.stepActor(b);
+    const outcome = sched.run();
     assert.equal(outcome.kind, 'deadlock');
-    assert.deepEqual(outcome.kind === 'deadlock' ? outcome.blocked.map((b) => b.waitingFor) : [], [
-      'mutex_lock(y)',
-      'mutex_lock(x)',
+    assert.deepEqual(outcome.kind === 'deadlock' ? outcome.blocked.map((w) => w.waitingFor) : [], [
+      'mutex_lock(y): wait',
+      'mutex_lock(x): wait',
     ]);
   });
 

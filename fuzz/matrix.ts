@@ -1,0 +1,169 @@
+// The whole fuzz run: every (design, property) job, then every planted bug
+// against the properties that held on its design, spread over worker
+// threads. Every job is deterministic on its own, so the verdicts and
+// counterexamples are the same with one worker or many.
+
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { DesignDef } from '../designs/design.js';
+import { type JobResult, type JobSpec, jobSeed, runJob } from './engine.js';
+import { MUTANTS, mutantsOf } from './mutants.js';
+import type { PropertyName } from './properties.js';
+
+export interface FuzzOptions {
+  readonly seed: number;
+  /** Scenarios per (design, property) job. */
+  readonly runs: number;
+  /** Scenarios per (mutant, property) job: a planted bug may need a narrow interleaving. */
+  readonly mutantRuns: number;
+  readonly timeLimitMs: number;
+  readonly designs: readonly DesignDef[];
+  readonly properties: readonly PropertyName[];
+  /** Worker threads; 1 runs everything on this thread. */
+  readonly jobs: number;
+  readonly mutants: boolean;
+}
+
+export interface MutantResult {
+  readonly design: string;
+  readonly mutant: string;
+  readonly what: string;
+  readonly killed: boolean;
+  /** The property that caught it, or null. */
+  readonly by: PropertyName | null;
+  /** Properties tried, in order, until one caught it. */
+  readonly tried: readonly PropertyName[];
+  readonly result: JobResult | null;
+}
+
+export interface FuzzReport {
+  readonly results: readonly JobResult[];
+  readonly mutants: readonly MutantResult[];
+  readonly ms: number;
+}
+
+/** A task for a worker: one job, or a mutant's jobs in order until one finds a violation. */
+export type Task =
+  | { readonly kind: 'job'; readonly spec: JobSpec }
+  | { readonly kind: 'mutant'; readonly specs: readonly JobSpec[] };
+
+/** Runs a task on this thread. */
+export function runTask(task: Task): JobResult[] {
+  if (task.kind === 'job') return [runJob(task.spec)];
+  const out: JobResult[] = [];
+  for (const spec of task.specs) {
+    const r = runJob(spec);
+    out.push(r);
+    if (r.verdict === 'violated') break;
+  }
+  return out;
+}
+
+export const DEFAULT_JOBS = Math.max(1, Math.min(availableParallelism(), 8));
+
+/** Runs `tasks` on `jobs` workers (or here, for 1), in task order; reports each finished task. */
+async function runTasks(
+  tasks: readonly Task[],
+  jobs: number,
+  onDone: () => void,
+): Promise<JobResult[][]> {
+  if (jobs <= 1) {
+    return tasks.map((t) => {
+      const r = runTask(t);
+      onDone();
+      return r;
+    });
+  }
+  const results: JobResult[][] = new Array(tasks.length);
+  let next = 0;
+  const workerUrl = new URL('./worker.js', import.meta.url);
+  const runOne = (worker: Worker): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const index = next++;
+      if (index >= tasks.length) {
+        resolve();
+        return;
+      }
+      worker.once(
+        'message',
+        (msg: { ok: true; results: JobResult[] } | { ok: false; error: string }) => {
+          if (!msg.ok) {
+            reject(new Error(msg.error));
+            return;
+          }
+          results[index] = msg.results;
+          onDone();
+          runOne(worker).then(resolve, reject);
+        },
+      );
+      worker.postMessage(tasks[index]);
+    });
+  const workers = Array.from({ length: Math.min(jobs, tasks.length) }, () => new Worker(workerUrl));
+  try {
+    await Promise.all(workers.map((w) => runOne(w)));
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
+
+/** The fuzz matrix and the mutation score for `opts`; `progress` gets (tasks done, tasks in all). */
+export async function runMatrix(
+  opts: FuzzOptions,
+  progress: (done: number, total: number) => void = () => {},
+): Promise<FuzzReport> {
+  const start = performance.now();
+  const spec = (design: string, mutant: string | null, property: PropertyName): JobSpec => ({
+    design,
+    mutant,
+    property,
+    seed: jobSeed(opts.seed, `${design}|${mutant ?? ''}|${property}`),
+    runs: mutant === null ? opts.runs : opts.mutantRuns,
+    timeLimitMs: opts.timeLimitMs,
+  });
+  const first: Task[] = opts.designs.flatMap((d) =>
+    opts.properties.map((p) => ({ kind: 'job' as const, spec: spec(d.name, null, p) })),
+  );
+  const mutantCount = opts.mutants
+    ? opts.designs.reduce((n, d) => n + mutantsOf(d.name).length, 0)
+    : 0;
+  const total = first.length + mutantCount;
+  let done = 0;
+  const tick = () => progress(++done, total);
+  const results = (await runTasks(first, opts.jobs, tick)).flat();
+
+  const mutantTasks: { design: string; mutant: string; task: Task }[] = [];
+  if (opts.mutants) {
+    for (const d of opts.designs) {
+      const held = opts.properties.filter((p) =>
+        results.some((r) => r.design === d.name && r.property === p && r.verdict === 'holds'),
+      );
+      for (const mutant of mutantsOf(d.name)) {
+        mutantTasks.push({
+          design: d.name,
+          mutant,
+          task: { kind: 'mutant', specs: held.map((p) => spec(d.name, mutant, p)) },
+        });
+      }
+    }
+  }
+  const mutantRuns = await runTasks(
+    mutantTasks.map((t) => t.task),
+    opts.jobs,
+    tick,
+  );
+  const mutants = mutantTasks.map((t, i): MutantResult => {
+    const runs = mutantRuns[i] ?? [];
+    const kill = runs.find((r) => r.verdict === 'violated') ?? null;
+    return {
+      design: t.design,
+      mutant: t.mutant,
+      what: MUTANTS[t.mutant]?.what ?? '',
+      killed: kill !== null,
+      by: kill?.property ?? null,
+      tried: runs.map((r) => r.property),
+      result: kill,
+    };
+  });
+  return { results, mutants, ms: performance.now() - start };
+}

@@ -1,0 +1,76 @@
+// Planted bugs, to show the fuzzer catches what it claims to: each is a
+// named switch that one line of kernel-primitive or design code honours
+// (grep the name), and each design lists at least three that touch code it
+// runs. A mutant is killed when a property that holds on the design as
+// written fails with the bug planted.
+
+import type { DesignId } from '../designs/design.js';
+
+export interface Mutant {
+  readonly name: string;
+  readonly what: string;
+}
+
+export const MUTANTS: Record<string, Mutant> = {
+  'mutex-no-exclusion': {
+    name: 'mutex-no-exclusion',
+    what: 'mutex_lock() stops excluding: a check-and-set split across the lock',
+  },
+  'srcu-no-grace': {
+    name: 'srcu-no-grace',
+    what: 'synchronize_srcu() returns without waiting for readers',
+  },
+  'no-srcu-read-lock': {
+    name: 'no-srcu-read-lock',
+    what: 'the io-wq issue reads the global table outside an SRCU read section',
+  },
+  'fget-no-ref': { name: 'fget-no-ref', what: 'fget() forgets to take its file reference' },
+  'double-fput': { name: 'double-fput', what: 'a freed request drops its file reference twice' },
+  'skip-cleanup-flag': { name: 'skip-cleanup-flag', what: 'prep does not set REQ_F_NEED_CLEANUP' },
+  'rsrc-node-no-ref': {
+    name: 'rsrc-node-no-ref',
+    what: 'a request uses a fixed-file node without taking a reference',
+  },
+  'drop-index-check': {
+    name: 'drop-index-check',
+    what: 'io_file_get_fixed() without its bounds check',
+  },
+  'skip-prep-refcount': {
+    name: 'skip-prep-refcount',
+    what: "per-ctx prep does not take the slot's refcount",
+  },
+  'unreg-no-wait': {
+    name: 'unreg-no-wait',
+    what: 'per-ctx unregister clears the slot without waiting for requests',
+  },
+  'drop-op-bounds-check': {
+    name: 'drop-op-bounds-check',
+    what: 'per-ctx prep uses the op id without checking it against 16',
+  },
+  'drop-bounds-check': {
+    name: 'drop-bounds-check',
+    what: "the +bounds-fix variant's id check is gone",
+  },
+};
+
+const GLOBAL = ['srcu-no-grace', 'no-srcu-read-lock', 'mutex-no-exclusion'];
+const PER_CTX = ['skip-prep-refcount', 'unreg-no-wait', 'drop-op-bounds-check'];
+
+/** The mutants planted in each design (by design name, variants included). */
+export const DESIGN_MUTANTS: Record<string, readonly string[]> = {
+  'global-array': GLOBAL,
+  'global-array+bounds-fix': [...GLOBAL, 'drop-bounds-check'],
+  'array-xarray': GLOBAL,
+  'per-ctx': PER_CTX,
+  'per-ctx+unregistering-bit': PER_CTX,
+  'per-fd': ['fget-no-ref', 'double-fput', 'skip-cleanup-flag'],
+  'per-fd-fixed': ['rsrc-node-no-ref', 'drop-index-check', 'skip-cleanup-flag'],
+  'global-alloc': GLOBAL,
+} satisfies Record<string, readonly (keyof typeof MUTANTS)[]>;
+
+/** Mutants for a design name; a design with no entry has none (say so in reports). */
+export function mutantsOf(design: string): readonly string[] {
+  return DESIGN_MUTANTS[design] ?? [];
+}
+
+export type { DesignId };

@@ -1,0 +1,223 @@
+// The safety properties of issue 6, each a check of one finished run: the
+// trace (what the kernel model did) against the fuzz log (what each caller
+// meant). A check returns null when the property holds in this run, or one
+// line saying how it broke. Nothing here knows a design by name.
+
+import type { DesignDef } from '../designs/design.js';
+import type { TraceEntry } from '../designs/kernel/trace.js';
+import type { Observation } from './simulate.js';
+
+export const PROPERTIES = [
+  'hijack',
+  'stale-id',
+  'consistency',
+  'pairing',
+  'use-after-free',
+  'unregister-liveness',
+  'isolation',
+  'bounds',
+  'completion',
+] as const;
+export type PropertyName = (typeof PROPERTIES)[number];
+
+export const PROPERTY_TEXT: Record<PropertyName, string> = {
+  hijack: 'a request only runs programs its submitter registered or was deliberately handed',
+  'stale-id': "after a submitter's program is removed, its requests fail",
+  consistency: 'prep, issue, fail and cleanup of one request run the same program',
+  pairing: 'every successful prep is followed by exactly one cleanup of the same program',
+  'use-after-free': 'no callback runs on a freed program',
+  'unregister-liveness': 'an unregister finishes although others keep submitting',
+  isolation: 'another namespace cannot make a registration fail',
+  bounds: 'no id from userspace reaches memory outside its table',
+  completion: 'every submitted request gets exactly one CQE',
+};
+
+/**
+ * New requests a program may admit while its unregister is under way before
+ * we call the unregister starved: two per actor (each can be queued once on
+ * each lock the unregister waits for) plus two. A design that stops new
+ * requests while unregistering stays far below it; one that admits while
+ * any request holds a reference grows past it with the submitters' work.
+ */
+export function livenessBound(actors: number): number {
+  return 2 * actors + 2;
+}
+
+type Check = (o: Observation) => string | null;
+
+function callbacksByRequest(o: Observation): Map<number, TraceEntry[]> {
+  const by = new Map<number, TraceEntry[]>();
+  for (const e of o.m.world.trace.ofKind('callback')) {
+    const list = by.get(e.event.request) ?? [];
+    list.push(e);
+    by.set(e.event.request, list);
+  }
+  return by;
+}
+
+const programOf = (e: TraceEntry) => (e.event.kind === 'callback' ? e.event.program : -1);
+
+function ownerTeam(o: Observation, program: number): number | undefined {
+  const p = o.m.world.programs.find((x) => x.id === program);
+  return p === undefined ? undefined : o.log.teams.get(p.ownerPid);
+}
+
+const hijack: Check = (o) => {
+  const cbs = callbacksByRequest(o);
+  for (const s of o.log.submits) {
+    const team = o.log.teams.get(s.pid);
+    for (const e of cbs.get(s.request) ?? []) {
+      const program = programOf(e);
+      if (ownerTeam(o, program) === team || o.log.handed.get(s.pid)?.has(program)) continue;
+      return `request ${s.request} of ${s.actor} ran prog${program}, owned by team ${ownerTeam(o, program)}, not its own team ${team}`;
+    }
+  }
+  return null;
+};
+
+const staleId: Check = (o) => {
+  const cbs = callbacksByRequest(o);
+  for (const s of o.log.submits) {
+    if (s.intended !== null) continue;
+    const ran = cbs.get(s.request) ?? [];
+    if (ran.length > 0) {
+      return `request ${s.request} of ${s.actor}, on a name it had unregistered, ran prog${programOf(ran[0] as TraceEntry)}`;
+    }
+  }
+  return null;
+};
+
+const consistency: Check = (o) => {
+  for (const [request, list] of callbacksByRequest(o)) {
+    const programs = new Set(list.map(programOf));
+    if (programs.size > 1) {
+      const seq = list
+        .map((e) =>
+          e.event.kind === 'callback' ? `${e.event.callback}:prog${e.event.program}` : '',
+        )
+        .join(', ');
+      return `request ${request} ran callbacks of ${programs.size} programs: ${seq}`;
+    }
+  }
+  return null;
+};
+
+const pairing: Check = (o) => {
+  if (o.outcome.kind !== 'done') return null;
+  for (const [request, list] of callbacksByRequest(o)) {
+    const prep = list.find(
+      (e) => e.event.kind === 'callback' && e.event.callback === 'prep' && e.event.ret === 0,
+    );
+    if (prep === undefined) continue;
+    // A program without cleanup_fn asked for no cleanup.
+    if (o.m.world.programs.find((p) => p.id === programOf(prep))?.has('cleanup') === false)
+      continue;
+    const cleanups = list.filter(
+      (e) => e.event.kind === 'callback' && e.event.callback === 'cleanup',
+    );
+    if (cleanups.length !== 1)
+      return `request ${request}: successful prep, then ${cleanups.length} cleanups`;
+    if (programOf(cleanups[0] as TraceEntry) !== programOf(prep))
+      return `request ${request}: cleanup ran another program`;
+  }
+  return null;
+};
+
+const useAfterFree: Check = (o) => {
+  const e = o.m.world.trace.ofKind('callback').find((x) => x.event.freed);
+  return e === undefined
+    ? null
+    : `${e.event.callback} of request ${e.event.request} ran on freed prog${e.event.program} (by ${e.actor})`;
+};
+
+const liveness: Check = (o) => {
+  const preps = o.m.world.trace
+    .ofKind('callback')
+    .filter((e) => e.event.callback === 'prep' && e.event.ret === 0);
+  const history = o.m.scheduler.history;
+  for (const u of o.log.unregisters) {
+    const end = u.endSeq ?? Number.POSITIVE_INFINITY;
+    // Only admissions while the unregister was blocked count: a step the scheduler simply gave
+    // to someone else is the scheduler's choice, not the design's.
+    const admitted = preps.filter(
+      (e) =>
+        e.event.program === u.program &&
+        e.seq > u.startSeq &&
+        e.seq < end &&
+        (history[e.step]?.waiting.includes(u.actor) ?? false),
+    ).length;
+    if (
+      admitted > livenessBound(o.m.scheduler.actors.filter((a) => a.name.startsWith('a')).length)
+    ) {
+      return `unregister of prog${u.program} by ${u.actor} let ${admitted} new requests in ${u.endSeq === null ? 'and never finished' : 'before finishing'}`;
+    }
+    if (u.endSeq === null && o.outcome.kind !== 'done') {
+      return `unregister of prog${u.program} by ${u.actor} never finished (${o.outcome.kind})`;
+    }
+  }
+  return null;
+};
+
+const isolation: Check = (o) => {
+  const trace = o.m.world.trace.all();
+  for (const r of o.log.registers) {
+    if (r.errno === null || r.ns !== 0) continue;
+    // The slot the failed registration looked at, and who held it.
+    const reads = trace
+      .slice(r.startSeq, r.endSeq)
+      .filter(
+        (e) => e.actor === r.actor && e.event.kind === 'slot-read' && e.event.program !== null,
+      );
+    const last = reads.at(-1);
+    const holder = last?.event.kind === 'slot-read' ? last.event.program : null;
+    if (holder === null) continue;
+    const owner = o.m.world.programs.find((p) => p.id === holder);
+    const ownerNs = o.m.world.processes.find((p) => p.pid === owner?.ownerPid)?.ns;
+    if (ownerNs !== undefined && ownerNs !== r.ns) {
+      return `${r.actor}'s registration failed with ${r.errno}: the slot held prog${holder} of namespace ${ownerNs}`;
+    }
+  }
+  return null;
+};
+
+const bounds: Check = (o) => {
+  const e = o.m.world.trace.ofKind('out-of-bounds')[0];
+  return e === undefined
+    ? null
+    : `${e.actor}: ${e.event.access} of ${e.event.table} at index ${e.event.index}, past its ${e.event.size} entries`;
+};
+
+const completion: Check = (o) => {
+  const cqes = new Map<number, number>();
+  for (const e of o.m.world.trace.ofKind('cqe'))
+    cqes.set(e.event.request, (cqes.get(e.event.request) ?? 0) + 1);
+  for (const s of o.log.submits) {
+    const n = cqes.get(s.request) ?? 0;
+    const req = o.m.world.requests.find((r) => r.id === s.request);
+    if (n > 1) return `request ${s.request} got ${n} CQEs`;
+    if (req?.state === 'parked')
+      return `request ${s.request} will never complete (issue returned IOU_ISSUE_SKIP_COMPLETE)`;
+    if (n === 0 && o.outcome.kind === 'done') return `request ${s.request} got no CQE`;
+  }
+  return null;
+};
+
+export const CHECKS: Record<PropertyName, Check> = {
+  hijack,
+  'stale-id': staleId,
+  consistency,
+  pairing,
+  'use-after-free': useAfterFree,
+  'unregister-liveness': liveness,
+  isolation,
+  bounds,
+  completion,
+};
+
+/** Why a property cannot be checked for a design, or null when it can. */
+export function notApplicable(design: DesignDef, property: PropertyName): string | null {
+  if (property === 'bounds' && design.nameKind === 'fd') {
+    return 'no table indexed by a userspace id: fds are looked up in the fd table, which the model cannot overrun';
+  }
+  return null;
+}

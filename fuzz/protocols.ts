@@ -1,0 +1,261 @@
+// What real callers do with a design (DESIGN.md section 4, "Userspace
+// protocols"), as actor scripts of syscalls. Each records what it meant to
+// run in the fuzz log, which is the ground truth the properties check the
+// trace against. Nothing here knows a design by name: names come from the
+// registration, ids from the design's range, discovery where it has one.
+
+import type { DesignDef, ProgramName, Registration } from '../designs/design.js';
+import type { Result } from '../designs/kernel/errno.js';
+import { at, type Op } from '../designs/kernel/step.js';
+import type { Machine } from '../designs/machine.js';
+import { type Process, type Program, programSpec } from '../designs/world.js';
+import type { ActorPlan, ProcessPlan } from './scenario.js';
+
+/** What the submitter believed the name ran: a program id, any program of its team, or nothing (removed). */
+export type Intended = number | 'team' | null;
+
+export interface SubmitRecord {
+  readonly actor: string;
+  readonly pid: number;
+  readonly request: number;
+  readonly intended: Intended;
+}
+
+export interface RegisterRecord {
+  readonly actor: string;
+  readonly pid: number;
+  readonly ns: number;
+  readonly startSeq: number;
+  readonly endSeq: number;
+  readonly errno: string | null;
+}
+
+export interface UnregisterRecord {
+  readonly actor: string;
+  readonly program: number;
+  readonly startSeq: number;
+  endSeq: number | null;
+}
+
+export class FuzzLog {
+  readonly submits: SubmitRecord[] = [];
+  readonly registers: RegisterRecord[] = [];
+  readonly unregisters: UnregisterRecord[] = [];
+  /** Programs deliberately handed to a process (SCM_RIGHTS), by pid. */
+  readonly handed = new Map<number, Set<number>>();
+  /** Team of each process, by pid. */
+  readonly teams = new Map<number, number>();
+}
+
+export interface ActorEnv {
+  readonly m: Machine;
+  readonly design: DesignDef;
+  readonly proc: Process;
+  readonly ringFd: number;
+  readonly plan: ActorPlan;
+  readonly log: FuzzLog;
+  readonly actor: string;
+  /** Every process of the scenario, for fd passing. */
+  readonly peers: readonly Process[];
+  readonly processPlans: readonly ProcessPlan[];
+}
+
+const seq = (env: ActorEnv) => env.m.world.trace.all().length;
+
+/** Thrown into an actor whose process has exited: its threads make no more syscalls. */
+export class ProcessExited extends Error {}
+
+/** One syscall by the actor as `proc`, with its deferred work; a thread of an exited process stops here. */
+function* sys<T>(env: ActorEnv, op: Op<T>, proc = env.proc): Op<T> {
+  if (!proc.alive) throw new ProcessExited(proc.name);
+  return yield* env.m.world.userSyscall(proc, op);
+}
+
+/** Loads the actor's program; its id, or null when loading failed. */
+function* load(env: ActorEnv, proc = env.proc): Op<{ fd: number; program: Program } | null> {
+  const p = env.plan.program;
+  const spec = programSpec(`${env.actor}`, {
+    prep: p.prep,
+    issue: { res: p.issueRes, ret: p.issueRet },
+    fail: p.fail,
+    cleanup: p.cleanup,
+  });
+  const fd = yield* sys(env, env.m.world.loadProgram(proc, spec), proc);
+  if (!fd.ok) return null;
+  const program = env.m.world.programs.at(-1) as Program;
+  return { fd: fd.value, program };
+}
+
+/** The id a victim asks for: near the bottom of the design's range, so that actors collide. */
+function victimId(env: ActorEnv): number | undefined {
+  const range = env.design.idRange;
+  if (range === null) return undefined;
+  return range.min + (env.plan.id % Math.min(4, range.max - range.min + 1));
+}
+
+/** The lowest id in range that discovery shows free, at or above `from`. */
+function* discoverFree(env: ActorEnv, from: number): Op<number> {
+  if (env.m.ops.discover === null) return from;
+  const used = yield* sys(env, env.m.ops.discover(env.proc));
+  if (!used.ok) return from;
+  let id = from;
+  while (used.value.includes(id)) id++;
+  return id;
+}
+
+function* register(
+  env: ActorEnv,
+  progFd: number,
+  id: number | undefined,
+  proc = env.proc,
+  ringFd = env.ringFd,
+) {
+  const startSeq = seq(env);
+  const args = id === undefined ? { progFd, ringFd } : { progFd, ringFd, id };
+  const result: Result<Registration> = yield* sys(env, env.m.ops.register(proc, args), proc);
+  env.log.registers.push({
+    actor: env.actor,
+    pid: proc.pid,
+    ns: proc.ns,
+    startSeq,
+    endSeq: seq(env),
+    errno: result.ok ? null : result.errno,
+  });
+  return result;
+}
+
+function* submit(
+  env: ActorEnv,
+  name: ProgramName,
+  intended: Intended,
+  async: boolean,
+  proc = env.proc,
+  ringFd = env.ringFd,
+) {
+  const r = yield* sys(
+    env,
+    env.m.uring.submit(proc, ringFd, env.m.sqe(name, env.log.submits.length + 1, async)),
+    proc,
+  );
+  if (r.ok) env.log.submits.push({ actor: env.actor, pid: proc.pid, request: r.value, intended });
+}
+
+function* unregister(env: ActorEnv, reg: Registration, program: number, proc = env.proc) {
+  if (!proc.alive) throw new ProcessExited(proc.name);
+  const record: UnregisterRecord = { actor: env.actor, program, startSeq: seq(env), endSeq: null };
+  env.log.unregisters.push(record);
+  yield* sys(env, env.m.ops.unregister(proc, reg), proc);
+  record.endSeq = seq(env);
+}
+
+/**
+ * exclusive: discover (where the design can), register, use, unregister,
+ * then one stale probe. With an odd `extra` it closes the program fd right
+ * after registering, as a caller does once the link holds the program.
+ */
+function* exclusive(env: ActorEnv): Op<void> {
+  const loaded = yield* load(env);
+  if (loaded === null) return;
+  const base = victimId(env);
+  const id = base === undefined ? undefined : yield* discoverFree(env, base);
+  const reg = yield* register(env, loaded.fd, id);
+  if (!reg.ok) return;
+  const closeEarly = env.plan.extra % 2 === 1;
+  if (closeEarly) yield* sys(env, env.m.world.close(env.proc, loaded.fd));
+  for (const async of env.plan.requests)
+    yield* submit(env, reg.value.name, loaded.program.id, async);
+  yield* unregister(env, reg.value, loaded.program.id);
+  // After removing its program, the caller's requests on the old name must fail.
+  yield* submit(env, reg.value.name, null, false);
+  if (!closeEarly) yield* sys(env, env.m.world.close(env.proc, loaded.fd));
+}
+
+/** shared-by-id: a well-known id; EBUSY means "a sibling registered it", so use it anyway. */
+function* sharedById(env: ActorEnv): Op<void> {
+  const loaded = yield* load(env);
+  if (loaded === null) return;
+  if (env.plan.extra % 2 === 1 && env.peers.length > 1) {
+    // Hand the program to another process, deliberately, over a socket.
+    const to = env.peers[env.plan.extra % env.peers.length] as Process;
+    const passed = yield* sys(env, env.m.world.passFd(env.proc, loaded.fd, to));
+    if (passed.ok) {
+      const set = env.log.handed.get(to.pid) ?? new Set<number>();
+      set.add(loaded.program.id);
+      env.log.handed.set(to.pid, set);
+    }
+  }
+  const reg = yield* register(env, loaded.fd, victimId(env));
+  let name: ProgramName;
+  let intended: Intended;
+  if (reg.ok) {
+    name = reg.value.name;
+    intended = loaded.program.id;
+  } else if (reg.errno === 'EBUSY' && env.design.idRange !== null) {
+    name = { kind: 'id', id: victimId(env) ?? 0 };
+    intended = 'team';
+  } else {
+    return;
+  }
+  for (const async of env.plan.requests) yield* submit(env, name, intended, async);
+}
+
+/** restart: register and serve, crash (exit without unregister), then a new process takes over. */
+function* restart(env: ActorEnv): Op<void> {
+  const loaded = yield* load(env);
+  if (loaded === null) return;
+  const first = yield* register(env, loaded.fd, victimId(env));
+  if (!first.ok) return;
+  const half = Math.ceil(env.plan.requests.length / 2);
+  for (const async of env.plan.requests.slice(0, half))
+    yield* submit(env, first.value.name, loaded.program.id, async);
+  yield* sys(env, env.m.world.exit(env.proc));
+  yield* at('restart');
+  const w = env.m.world;
+  const proc = w.createProcess({ name: `${env.proc.name}-restarted`, ns: env.proc.ns });
+  env.log.teams.set(proc.pid, env.log.teams.get(env.proc.pid) ?? 0);
+  const ring = yield* sys(
+    env,
+    env.m.uring.setup(proc, { bpf: env.design.setupFlag !== null }),
+    proc,
+  );
+  if (!ring.ok) return;
+  const again = yield* load(env, proc);
+  if (again === null) return;
+  const reg = yield* register(env, again.fd, victimId(env), proc, ring.value);
+  if (!reg.ok) return;
+  for (const async of env.plan.requests.slice(half))
+    yield* submit(env, reg.value.name, again.program.id, async, proc, ring.value);
+  yield* unregister(env, reg.value, again.program.id, proc);
+}
+
+/** hostile: register anywhere it likes, flood, unregister, re-register; it also runs what it registered. */
+function* hostile(env: ActorEnv): Op<void> {
+  const loaded = yield* load(env);
+  if (loaded === null) return;
+  for (let round = 0; round <= env.plan.extra; round++) {
+    const range = env.design.idRange;
+    const id = range === null ? undefined : (env.plan.id + round) % 0x10000;
+    const reg = yield* register(env, loaded.fd, id);
+    if (!reg.ok) continue;
+    for (const async of env.plan.requests)
+      yield* submit(env, reg.value.name, loaded.program.id, async);
+    if (round < env.plan.extra) yield* unregister(env, reg.value, loaded.program.id);
+  }
+  // A probe at a name it never registered: an id, fd or slot straight from its plan.
+  yield* submit(env, rawName(env), 'team', false);
+}
+
+/** The name `plan.id` spells in this design, registered or not. */
+function rawName(env: ActorEnv): ProgramName {
+  const id = env.plan.id;
+  if (env.design.nameKind === 'fd') return { kind: 'fd', fd: id % 64 };
+  if (env.design.nameKind === 'fixed') return { kind: 'fixed', index: id };
+  return { kind: 'id', id };
+}
+
+export const PROTOCOL_OPS: Record<ActorPlan['protocol'], (env: ActorEnv) => Op<void>> = {
+  exclusive,
+  'shared-by-id': sharedById,
+  restart,
+  hostile,
+};

@@ -1,0 +1,104 @@
+// A fuzz scenario as plain data: processes, the actors (threads) that run
+// a userspace protocol in them, and the interleaving of their atomic steps.
+// Plain data so that fast-check can generate and shrink it, and a
+// counterexample can be saved as JSON and replayed.
+
+import fc from 'fast-check';
+import { IOU_ISSUE_SKIP_COMPLETE } from '../designs/io-uring.js';
+import { ERRNO } from '../designs/kernel/errno.js';
+
+export const PROTOCOLS = ['exclusive', 'shared-by-id', 'restart', 'hostile'] as const;
+export type ProtocolName = (typeof PROTOCOLS)[number];
+
+export interface ProcessPlan {
+  /** User namespace: 0 for the services, 1 for a hostile process. */
+  readonly ns: number;
+  /** Processes of one team trust each other's programs (siblings). */
+  readonly team: number;
+}
+
+export interface ProgramPlan {
+  /** prep_fn's return, or null for no prep_fn. */
+  readonly prep: number | null;
+  readonly issueRet: number;
+  readonly issueRes: number;
+  readonly fail: boolean;
+  readonly cleanup: boolean;
+}
+
+export interface ActorPlan {
+  /** Index into processes: actors of one process are its threads (one fd table, one ring). */
+  readonly process: number;
+  readonly protocol: ProtocolName;
+  /** The id (or slot) the actor asks for; hostile actors may ask for anything a u16 holds. */
+  readonly id: number;
+  readonly program: ProgramPlan;
+  /** One entry per request: true submits it with IOSQE_ASYNC. */
+  readonly requests: readonly boolean[];
+  /** Protocol-specific count: extra register/unregister rounds (hostile), fd passing (shared-by-id). */
+  readonly extra: number;
+}
+
+export interface Scenario {
+  readonly processes: readonly ProcessPlan[];
+  readonly actors: readonly ActorPlan[];
+  /** Actor priorities by creation order (spawned io-wq and task-work actors included). */
+  readonly priorities: readonly number[];
+  /** Steps after which the running actor drops below every other (preemption points). */
+  readonly changes: readonly number[];
+}
+
+/** Issue returns worth trying: complete, an error, SKIP_COMPLETE, EAGAIN, a positive value. */
+export const ISSUE_RETURNS = [0, -ERRNO.EINVAL, IOU_ISSUE_SKIP_COMPLETE, -ERRNO.EAGAIN, 5] as const;
+
+const programPlan: fc.Arbitrary<ProgramPlan> = fc.record({
+  prep: fc.oneof(
+    { weight: 6, arbitrary: fc.constant(0) },
+    fc.constant(-ERRNO.EINVAL),
+    fc.constant(null),
+  ),
+  issueRet: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, fc.constantFrom(...ISSUE_RETURNS)),
+  issueRes: fc.integer({ min: 0, max: 99 }),
+  fail: fc.boolean(),
+  cleanup: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
+});
+
+/** Scenarios of 1-3 processes (at most one hostile, in namespace 1) and 1-4 actors. */
+export function scenarioArbitrary(): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      victims: fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 1, maxLength: 2 }),
+      hostile: fc.boolean(),
+    })
+    .chain(({ victims, hostile }) => {
+      const processes: ProcessPlan[] = [
+        ...victims.map((team) => ({ ns: 0, team })),
+        ...(hostile ? [{ ns: 1, team: 9 }] : []),
+      ];
+      const actor = fc.integer({ min: 0, max: processes.length - 1 }).chain((process) =>
+        fc.record({
+          process: fc.constant(process),
+          protocol: (processes[process]?.ns === 1
+            ? fc.constant('hostile' as const)
+            : fc.constantFrom(
+                'exclusive' as const,
+                'shared-by-id' as const,
+                'restart' as const,
+              )) as fc.Arbitrary<ProtocolName>,
+          id: fc.oneof(
+            { weight: 5, arbitrary: fc.integer({ min: 0, max: 3 }) },
+            fc.integer({ min: 0, max: 0xffff }),
+          ),
+          program: programPlan,
+          requests: fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
+          extra: fc.integer({ min: 0, max: 3 }),
+        }),
+      );
+      return fc.record({
+        processes: fc.constant(processes),
+        actors: fc.array(actor, { minLength: 1, maxLength: 4 }),
+        priorities: fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 4, maxLength: 24 }),
+        changes: fc.uniqueArray(fc.integer({ min: 1, max: 250 }), { maxLength: 4 }),
+      });
+    });
+}
