@@ -6,6 +6,7 @@
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import { perRoundRatios, type Summary, summarize } from '../bench/stats.js';
 import { POSTED_DESIGNS } from '../designs/registry.js';
+import type { FuzzReport } from '../fuzz/matrix.js';
 
 export interface CostFinding {
   readonly standin: string;
@@ -78,6 +79,17 @@ function memoryOf(r: Results, design: string, sharing: string): number | string 
     breakdowns?: { id: string; doesNotFit: string | null }[];
   } | null;
   return details?.breakdowns?.find((b) => b.id === id)?.doesNotFit ?? null;
+}
+
+/** The properties the fuzz lane found violated for `design`, or why there is no verdict. */
+function safetyOf(r: Results, design: string): string {
+  const lane = laneOf(r, 'fuzz');
+  if (lane === undefined) return 'not fuzzed';
+  const report = lane.details as unknown as FuzzReport | null;
+  const mine = report?.results.filter((x) => x.design === design && x.mutant === null) ?? [];
+  if (mine.length === 0) return 'not fuzzed';
+  const violated = mine.filter((x) => x.verdict === 'violated').map((x) => x.property);
+  return violated.length === 0 ? 'none' : violated.join(', ');
 }
 
 /** Formats bytes as B, KiB or MiB. */
@@ -161,7 +173,12 @@ function headline(
       `At ${MEMORY_RINGS} rings sharing ${MEMORY_PROGRAMS} programs, the designs add: ${text}.`,
     );
   }
-  out.push('Safety verdicts: the fuzz lane has not run (it comes with the fuzzer).');
+  const fuzz = laneOf(r, 'fuzz');
+  if (fuzz === undefined) out.push('Safety verdicts: the fuzz lane did not run.');
+  else {
+    const text = designs.map((d) => `${d.design} ${d.safety}`).join('; ');
+    out.push(`Safety (fuzzed models, properties violated): ${text}.`);
+  }
   if (!r.complete) out.push(`This run is INCOMPLETE: ${r.incompleteReason}.`);
   return out;
 }
@@ -208,7 +225,7 @@ export function findings(r: Results): Findings {
       sharing,
       memoryShared: memoryOf(r, d.name, 'shared'),
       memoryOwn: memoryOf(r, d.name, 'per-ring'),
-      safety: 'not measured yet (fuzz lane)',
+      safety: safetyOf(r, d.name),
     };
   });
   const nop = nopMetric === undefined ? null : costOf(nopMetric);

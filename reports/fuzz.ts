@@ -35,10 +35,10 @@ export function mutationScore(report: FuzzReport): { killed: number; total: numb
   return { killed: report.mutants.filter((m) => m.killed).length, total: report.mutants.length };
 }
 
-/** The matrix, the score and each counterexample with its timeline (at most `timelineLines` lines each). */
-export function fuzzTextLines(report: FuzzReport, timelineLines = 30): string[] {
+/** The safety matrix with its legend. */
+export function fuzzMatrixLines(report: FuzzReport): string[] {
   const props = propertiesOf(report);
-  const out = [
+  return [
     'safety matrix: ok = held in every run, FAIL = counterexample found, n/a = not',
     'expressible for the design',
     ...columns([
@@ -52,6 +52,11 @@ export function fuzzTextLines(report: FuzzReport, timelineLines = 30): string[] 
       ),
     ),
   ];
+}
+
+/** The matrix, the score and each counterexample with its timeline (at most `timelineLines` lines each). */
+export function fuzzTextLines(report: FuzzReport, timelineLines = 30): string[] {
+  const out = fuzzMatrixLines(report);
   if (report.mutants.length > 0) {
     const s = mutationScore(report);
     out.push('', `mutation score: ${s.killed}/${s.total} planted bugs caught`);

@@ -4,8 +4,10 @@
 // that comes from results or the environment is escaped. Reads results only.
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
+import type { FuzzReport } from '../fuzz/matrix.js';
 import type { ChartImage } from './charts.js';
 import { bytes, findings, pct } from './findings.js';
+import { fuzzHtml } from './fuzz.js';
 
 /** Escapes text for HTML element content and attribute values. */
 export function esc(value: unknown): string {
@@ -70,7 +72,7 @@ function findingsSection(r: Results): string {
   ]);
   return `<section id="findings"><h2>Headline findings</h2>
 ${f.headline.map((h) => `<p>${esc(h)}</p>`).join('\n')}
-${table(['design', 'cost over plain NOP (stand-ins)', 'one file shared across rings', 'memory, 100 rings sharing 16 programs', 'memory, 100 rings with 16 each', 'safety'], rows)}
+${table(['design', 'cost over plain NOP (stand-ins)', 'one file shared across rings', 'memory, 100 rings sharing 16 programs', 'memory, 100 rings with 16 each', 'safety properties violated (fuzz lane)'], rows)}
 </section>`;
 }
 
@@ -176,6 +178,7 @@ const LANE_TABLES: Record<string, (lane: LaneResult) => string> = {
   kernel: kernelTables,
   model: modelTable,
   memory: memoryTable,
+  fuzz: (lane) => fuzzHtml(lane.details as unknown as FuzzReport),
 };
 
 function lanesSection(r: Results): string {

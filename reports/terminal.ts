@@ -2,6 +2,8 @@
 // and its headline numbers. Reads results only; measures nothing.
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
+import type { FuzzReport } from '../fuzz/matrix.js';
+import { fuzzMatrixLines } from './fuzz.js';
 
 function fmt(x: number, unit: string): string {
   if (!Number.isFinite(x)) return '-';
@@ -122,6 +124,7 @@ const LANE_LINES: Record<string, (lane: LaneResult) => string[]> = {
   kernel: kernelLines,
   model: modelLines,
   memory: memoryLines,
+  fuzz: (lane) => fuzzMatrixLines(lane.details as unknown as FuzzReport).map((l) => `  ${l}`),
 };
 
 /** The terminal summary of `results`, as lines. */

@@ -4,7 +4,9 @@
 // pointer to the HTML report. Reads results only.
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
+import type { FuzzReport } from '../fuzz/matrix.js';
 import { bytes, findings, MEMORY_PROGRAMS, MEMORY_RINGS } from './findings.js';
+import { fuzzTextLines } from './fuzz.js';
 
 export const MAIL_WIDTH = 80;
 
@@ -131,10 +133,15 @@ function modelSection(lane: LaneResult): string[] {
   ];
 }
 
+function fuzzSection(lane: LaneResult): string[] {
+  return ['', ...fuzzTextLines(lane.details as unknown as FuzzReport, 12)];
+}
+
 const SECTIONS: Record<string, (lane: LaneResult) => string[]> = {
   kernel: kernelSection,
   model: modelSection,
   memory: memorySection,
+  fuzz: fuzzSection,
 };
 
 function envLines(r: Results): string[] {

@@ -2,8 +2,9 @@
 // and one line here.
 
 import type { Lane } from '../lane.js';
+import { fuzzLane } from './fuzz.js';
 import { kernelLane } from './kernel.js';
 import { memoryLane } from './memory.js';
 import { modelLane } from './model.js';
 
-export const LANES: readonly Lane[] = [kernelLane, modelLane, memoryLane];
+export const LANES: readonly Lane[] = [kernelLane, modelLane, memoryLane, fuzzLane];

@@ -25,7 +25,7 @@ describe('bench command line', () => {
   const cases: [string[], RegExp][] = [
     [
       ['--lanes', 'kernel,warp'],
-      /^bench: --lanes: unknown lane 'warp' \(known: kernel, model, memory\)$/,
+      /^bench: --lanes: unknown lane 'warp' \(known: kernel, model, memory, fuzz\)$/,
     ],
     [['--designs', 'per-ring'], /^bench: --designs: unknown design 'per-ring'/],
     [['--batches', '1,x'], /^bench: --batches: 'x' is not a whole number from 1 to 256$/],
@@ -78,7 +78,7 @@ describe('bench command line', () => {
     assert.ok(r.ok, r.ok ? '' : r.error);
     assert.deepEqual(
       r.results.lanes.map((l) => l.lane),
-      ['kernel', 'model', 'memory'],
+      ['kernel', 'model', 'memory', 'fuzz'],
     );
     assert.equal(r.results.complete, true);
     assert.deepEqual(r.results.command.slice(0, 4), ['npm', 'run', 'bench', '--']);
