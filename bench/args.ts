@@ -1,6 +1,9 @@
 // Command-line values shared by the suite's commands. A bad value is a
 // UsageError: the command prints its one-line message and exits 2.
 
+import type { DesignDef } from '../designs/design.js';
+import { DESIGNS, findDesign } from '../designs/registry.js';
+
 export class UsageError extends Error {}
 
 /** Parses "1,8,32" into whole numbers within [min, max]. */
@@ -24,4 +27,36 @@ export function parsePositive(flag: string, value: string, max: number): number 
     throw new UsageError(`${flag}: '${value}' is not a number above 0 and at most ${max}`);
   }
   return n;
+}
+
+/** Parses a comma-separated list of design names ('per-ctx,global-array+bounds-fix'); all when absent. */
+export function parseDesigns(value: string | undefined): readonly DesignDef[] {
+  if (value === undefined) return DESIGNS;
+  return value.split(',').map((name) => {
+    const found = findDesign(name.trim());
+    if (!found.ok) throw new UsageError(`--designs: ${found.message}`);
+    return found.design;
+  });
+}
+
+/**
+ * Runs a command's main and exits with its code. A UsageError or a
+ * parseArgs error is one line and exit 2; anything else is a bug: the
+ * stack and exit 1.
+ */
+export function runCli(name: string, main: () => Promise<number> | number): void {
+  Promise.resolve()
+    .then(main)
+    .then(
+      (code) => process.exit(code),
+      (e: unknown) => {
+        const usage =
+          e instanceof UsageError ||
+          (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+        console.error(
+          `${name}: ${usage ? (e as Error).message : ((e as Error).stack ?? String(e))}`,
+        );
+        process.exit(usage ? 2 : 1);
+      },
+    );
 }

@@ -6,10 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DESIGNS, findDesign } from '../designs/registry.js';
 import { renderReports } from '../reports/render.js';
 import { terminalSummary } from '../reports/terminal.js';
-import { parseIntList, parsePositive, UsageError } from './args.js';
+import { parseDesigns, parseIntList, parsePositive, runCli, UsageError } from './args.js';
 import { captureEnvironment, suiteVersion } from './environment.js';
 import type { BenchOptions } from './lane.js';
 import { LANES } from './lanes/index.js';
@@ -74,14 +73,7 @@ export function parseBenchArgs(argv: readonly string[]): {
       );
     }
   }
-  const designs =
-    values.designs === undefined
-      ? DESIGNS
-      : values.designs.split(',').map((name) => {
-          const found = findDesign(name.trim());
-          if (!found.ok) throw new UsageError(`--designs: ${found.message}`);
-          return found.design;
-        });
+  const designs = parseDesigns(values.designs);
   const rounds = parsePositive('--rounds', values.rounds ?? (quick ? '5' : '20'), 10_000);
   if (!Number.isInteger(rounds))
     throw new UsageError(`--rounds: '${values.rounds}' is not a whole number`);
@@ -170,15 +162,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    const code = (e as { code?: string }).code;
-    if (e instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`bench: ${(e as Error).message}`);
-      process.exit(2);
-    }
-    console.error(`bench: ${(e as Error).stack ?? String(e)}`);
-    process.exit(1);
-  },
-);
+runCli('bench', () => main(process.argv.slice(2)));

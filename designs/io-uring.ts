@@ -35,7 +35,10 @@ export class IoUring {
     const ring = new Ring(w.rings.length + 1, proc, opts.bpf, w.trace);
     w.rings.push(ring);
     const created = yield* this.design.ringCreated(ring);
-    if (!created.ok) return created;
+    if (!created.ok) {
+      w.rings.splice(w.rings.indexOf(ring), 1);
+      return created;
+    }
     w.trace.emit({ kind: 'ring-created', ring: ring.id, pid: proc.pid, bpf: opts.bpf });
     const file = w.newFile(
       `ring#${ring.id}`,

@@ -4,11 +4,10 @@
 
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseIntList, parsePositive, UsageError } from '../bench/args.js';
+import { parseDesigns, parseIntList, parsePositive, runCli, UsageError } from '../bench/args.js';
 import { checkOutDir } from '../bench/out-dir.js';
 import { progress } from '../bench/progress.js';
 import { writeAtomic } from '../bench/results.js';
-import { DESIGNS, findDesign } from '../designs/registry.js';
 import { fuzzTextLines, mutationScore } from '../reports/fuzz.js';
 import { CORPUS_DIR, saveCorpus } from './corpus.js';
 import { DEFAULT_JOBS, runMatrix } from './matrix.js';
@@ -68,14 +67,7 @@ async function main(argv: string[]): Promise<number> {
   );
   const [jobs = 1] = parseIntList('--jobs', values.jobs, 1, 64);
   const time = parsePositive('--time', values.time, 86_400);
-  const designs =
-    values.designs === undefined
-      ? DESIGNS
-      : values.designs.split(',').map((n) => {
-          const f = findDesign(n.trim());
-          if (!f.ok) throw new UsageError(`--designs: ${f.message}`);
-          return f.design;
-        });
+  const designs = parseDesigns(values.designs);
   const properties = (values.properties?.split(',').map((p) => p.trim()) ?? [
     ...PROPERTIES,
   ]) as PropertyName[];
@@ -119,12 +111,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    const usage =
-      e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`fuzz: ${usage ? (e as Error).message : ((e as Error).stack ?? String(e))}`);
-    process.exit(usage ? 2 : 1);
-  },
-);
+runCli('fuzz', () => main(process.argv.slice(2)));

@@ -3,7 +3,7 @@
 
 import { release } from 'node:os';
 import { parseArgs } from 'node:util';
-import { parseIntList, parsePositive, UsageError } from '../bench/args.js';
+import { parseIntList, parsePositive, runCli, UsageError } from '../bench/args.js';
 import { progress } from '../bench/progress.js';
 import { median, quantile } from '../bench/stats.js';
 import {
@@ -150,12 +150,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    const usage =
-      e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`probe: ${(e as Error).message}`);
-    process.exit(usage ? 2 : 1);
-  },
-);
+runCli('probe', main);

@@ -5,7 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { parseIntList, parsePositive, UsageError } from '../bench/args.js';
+import { parseIntList, parsePositive, runCli } from '../bench/args.js';
 import { median, quantile } from '../bench/stats.js';
 import { runStandins, STANDALONE_BINARY } from './index.js';
 
@@ -71,10 +71,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(`native:overhead: ${(e as Error).message}`);
-    process.exit(e instanceof UsageError ? 2 : 1);
-  },
-);
+runCli('native:overhead', main);

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parsePositive, UsageError } from '../bench/args.js';
+import { parsePositive, runCli, UsageError } from '../bench/args.js';
 import { checkOutDir } from '../bench/out-dir.js';
 import { readResults, writeAtomic } from '../bench/results.js';
 import { compareHtml, compareResults, compareText, DEFAULT_COMPARE } from './compare.js';
@@ -63,11 +63,4 @@ function main(argv: string[]): number {
   return c.deltas.some((d) => d.regression) ? 1 : 0;
 }
 
-try {
-  process.exit(main(process.argv.slice(2)));
-} catch (e) {
-  const usage =
-    e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  console.error(`compare: ${usage ? (e as Error).message : ((e as Error).stack ?? String(e))}`);
-  process.exit(2);
-}
+runCli('compare', () => main(process.argv.slice(2)));

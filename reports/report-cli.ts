@@ -3,7 +3,7 @@
 
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../bench/args.js';
+import { runCli, UsageError } from '../bench/args.js';
 import { checkOutDir } from '../bench/out-dir.js';
 import { readResults } from '../bench/results.js';
 import { renderReports } from './render.js';
@@ -35,12 +35,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    const usage =
-      e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`report: ${usage ? (e as Error).message : ((e as Error).stack ?? String(e))}`);
-    process.exit(usage ? 2 : 1);
-  },
-);
+runCli('report', () => main(process.argv.slice(2)));
