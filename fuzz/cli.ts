@@ -12,19 +12,23 @@ import { fuzzTextLines, mutationScore } from '../reports/fuzz.js';
 import { CORPUS_DIR, saveCorpus } from './corpus.js';
 import { DEFAULT_JOBS, runMatrix } from './matrix.js';
 import { PROPERTIES, type PropertyName } from './properties.js';
+import { JOB_PROTOCOLS, type JobProtocol } from './scenario.js';
 
-export const DEFAULT_RUNS = 1000;
+export const DEFAULT_RUNS = 250;
 export const DEFAULT_MUTANT_RUNS = 4000;
 
 const USAGE = `usage: npm run fuzz -- [options]
 Fuzzes registration and SQE races on every design and prints the safety
 matrix, the mutation score and shrunk counterexamples.
   --seed N          run seed (default 1): the same seed, the same answers
-  --runs N          scenarios per (design, property) job (default ${DEFAULT_RUNS})
+  --runs N          scenarios per (design, protocol, property) job (default
+                    ${DEFAULT_RUNS}; six times that for the mixed protocol)
   --mutant-runs N   scenarios per (planted bug, property) job (default ${DEFAULT_MUTANT_RUNS})
   --time S          stop generating in a job after S seconds (default 20)
   --designs LIST    designs and variants (default: all)
   --properties LIST (default: all: ${PROPERTIES.join(',')})
+  --protocols LIST  the services' protocol, one job each (default: all:
+                    ${JOB_PROTOCOLS.join(',')}); a hostile process may join any
   --jobs N          worker threads (default ${DEFAULT_JOBS}, one per core)
   --no-mutants      skip the planted bugs
   --corpus DIR      where new counterexamples are saved (default fuzz/corpus)
@@ -43,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
       time: { type: 'string', default: '20' },
       designs: { type: 'string' },
       properties: { type: 'string' },
+      protocols: { type: 'string' },
       jobs: { type: 'string', default: String(DEFAULT_JOBS) },
       'no-mutants': { type: 'boolean' },
       corpus: { type: 'string', default: CORPUS_DIR },
@@ -77,6 +82,16 @@ async function main(argv: string[]): Promise<number> {
         `--properties: unknown property '${p}' (known: ${PROPERTIES.join(', ')})`,
       );
   }
+  const protocols = (values.protocols?.split(',').map((p) => p.trim()) ?? [
+    ...JOB_PROTOCOLS,
+  ]) as JobProtocol[];
+  for (const p of protocols) {
+    if (!JOB_PROTOCOLS.includes(p)) {
+      throw new UsageError(
+        `--protocols: unknown protocol '${p}' (known: ${JOB_PROTOCOLS.join(', ')})`,
+      );
+    }
+  }
   if (values.out !== undefined) {
     const problem = checkOutDir(values.out);
     if (problem !== null) throw new UsageError(problem);
@@ -90,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
       timeLimitMs: time * 1000,
       designs,
       properties,
+      protocols,
       jobs,
       mutants: values['no-mutants'] !== true,
     },

@@ -22,6 +22,8 @@ export const CORPUS_DIR = join(
 export interface CorpusEntry {
   readonly design: string;
   readonly property: PropertyName;
+  /** The services' protocol of the job that found it ('mixed' for a mix). */
+  readonly protocol: string;
   readonly message: string;
   readonly seed: number;
   readonly path: string;
@@ -42,6 +44,7 @@ export function saveCorpus(results: readonly JobResult[], dir = CORPUS_DIR): str
     const entry: CorpusEntry = {
       design: r.design,
       property: r.property,
+      protocol: r.protocol,
       message: c.message,
       seed: c.seed,
       path: c.path,

@@ -7,14 +7,15 @@
 import fc from 'fast-check';
 import { findDesign } from '../designs/registry.js';
 import { CHECKS, notApplicable, type PropertyName } from './properties.js';
-import type { Scenario } from './scenario.js';
-import { scenarioArbitrary } from './scenario.js';
+import { type JobProtocol, type Scenario, scenarioArbitrary } from './scenario.js';
 import { simulate } from './simulate.js';
 import { timeline } from './timeline.js';
 
 export interface JobSpec {
   readonly design: string;
   readonly mutant: string | null;
+  /** The services' protocol in every scenario, or null for a mix. */
+  readonly protocol: JobProtocol;
   readonly property: PropertyName;
   readonly seed: number;
   readonly runs: number;
@@ -36,6 +37,7 @@ export interface Counterexample {
 export interface JobResult {
   readonly design: string;
   readonly mutant: string | null;
+  readonly protocol: JobProtocol;
   readonly property: PropertyName;
   readonly verdict: 'holds' | 'violated' | 'not-applicable';
   readonly runs: number;
@@ -72,13 +74,18 @@ export function runJob(spec: JobSpec): JobResult {
   const found = findDesign(spec.design);
   if (!found.ok) throw new Error(found.message);
   const design = found.design;
-  const base = { design: spec.design, mutant: spec.mutant, property: spec.property };
+  const base = {
+    design: spec.design,
+    mutant: spec.mutant,
+    protocol: spec.protocol,
+    property: spec.property,
+  };
   const na = notApplicable(design, spec.property);
   if (na !== null)
     return { ...base, verdict: 'not-applicable', runs: 0, ms: 0, reason: na, counterexample: null };
   const mutations = spec.mutant === null ? [] : [spec.mutant];
   let firstFailure: number | null = null;
-  const property = fc.property(scenarioArbitrary(), (scenario) => {
+  const property = fc.property(scenarioArbitrary(spec.protocol), (scenario) => {
     const ok = CHECKS[spec.property](simulate(design, scenario, mutations)) === null;
     if (!ok && firstFailure === null) firstFailure = performance.now() - start;
     return ok;

@@ -9,6 +9,7 @@ import type { DesignDef } from '../designs/design.js';
 import { type JobResult, type JobSpec, jobSeed, runJob } from './engine.js';
 import { MUTANTS, mutantsOf } from './mutants.js';
 import type { PropertyName } from './properties.js';
+import type { JobProtocol } from './scenario.js';
 
 export interface FuzzOptions {
   readonly seed: number;
@@ -19,6 +20,8 @@ export interface FuzzOptions {
   readonly timeLimitMs: number;
   readonly designs: readonly DesignDef[];
   readonly properties: readonly PropertyName[];
+  /** The services' protocols to check each property under, one job each. */
+  readonly protocols: readonly JobProtocol[];
   /** Worker threads; 1 runs everything on this thread. */
   readonly jobs: number;
   readonly mutants: boolean;
@@ -113,16 +116,28 @@ export async function runMatrix(
   progress: (done: number, total: number) => void = () => {},
 ): Promise<FuzzReport> {
   const start = performance.now();
-  const spec = (design: string, mutant: string | null, property: PropertyName): JobSpec => ({
+  const spec = (
+    design: string,
+    mutant: string | null,
+    protocol: JobProtocol,
+    property: PropertyName,
+  ): JobSpec => ({
     design,
     mutant,
+    protocol,
     property,
-    seed: jobSeed(opts.seed, `${design}|${mutant ?? ''}|${property}`),
-    runs: mutant === null ? opts.runs : opts.mutantRuns,
+    seed: jobSeed(opts.seed, `${design}|${mutant ?? ''}|${protocol}|${property}`),
+    // A mix of protocols has the most to explore (siblings of different kinds), so it gets six times the runs.
+    runs: mutant !== null ? opts.mutantRuns : protocol === 'mixed' ? 6 * opts.runs : opts.runs,
     timeLimitMs: opts.timeLimitMs,
   });
   const first: Task[] = opts.designs.flatMap((d) =>
-    opts.properties.map((p) => ({ kind: 'job' as const, spec: spec(d.name, null, p) })),
+    opts.properties.flatMap((p) =>
+      opts.protocols.map((protocol) => ({
+        kind: 'job' as const,
+        spec: spec(d.name, null, protocol, p),
+      })),
+    ),
   );
   const mutantCount = opts.mutants
     ? opts.designs.reduce((n, d) => n + mutantsOf(d.name).length, 0)
@@ -135,14 +150,17 @@ export async function runMatrix(
   const mutantTasks: { design: string; mutant: string; task: Task }[] = [];
   if (opts.mutants) {
     for (const d of opts.designs) {
-      const held = opts.properties.filter((p) =>
-        results.some((r) => r.design === d.name && r.property === p && r.verdict === 'holds'),
+      // Properties that held under every protocol: a planted bug is caught when one of them fails.
+      const mine = (p: PropertyName) =>
+        results.filter((r) => r.design === d.name && r.property === p);
+      const held = opts.properties.filter(
+        (p) => mine(p).length > 0 && mine(p).every((r) => r.verdict === 'holds'),
       );
       for (const mutant of mutantsOf(d.name)) {
         mutantTasks.push({
           design: d.name,
           mutant,
-          task: { kind: 'mutant', specs: held.map((p) => spec(d.name, mutant, p)) },
+          task: { kind: 'mutant', specs: held.map((p) => spec(d.name, mutant, 'mixed', p)) },
         });
       }
     }

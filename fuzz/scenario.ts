@@ -9,6 +9,12 @@ import { ERRNO } from '../designs/kernel/errno.js';
 
 export const PROTOCOLS = ['exclusive', 'shared-by-id', 'restart', 'hostile'] as const;
 export type ProtocolName = (typeof PROTOCOLS)[number];
+/** What the services (namespace 0) do; `hostile` is the adversary that may be present in any scenario. */
+export const VICTIM_PROTOCOLS = ['exclusive', 'shared-by-id', 'restart'] as const;
+export type VictimProtocol = (typeof VICTIM_PROTOCOLS)[number];
+/** What a fuzz job lets the services do: one protocol for all, or a mix of them. */
+export const JOB_PROTOCOLS = [...VICTIM_PROTOCOLS, 'mixed'] as const;
+export type JobProtocol = (typeof JOB_PROTOCOLS)[number];
 
 export interface ProcessPlan {
   /** User namespace: 0 for the services, 1 for a hostile process. */
@@ -63,8 +69,14 @@ const programPlan: fc.Arbitrary<ProgramPlan> = fc.record({
   cleanup: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
 });
 
-/** Scenarios of 1-3 processes (at most one hostile, in namespace 1) and 1-4 actors. */
-export function scenarioArbitrary(): fc.Arbitrary<Scenario> {
+/**
+ * Scenarios of 1-3 processes (at most one hostile, in namespace 1) and 1-4
+ * actors. Every service actor follows `victimProtocol`, or any of them
+ * for 'mixed'.
+ */
+export function scenarioArbitrary(victimProtocol: JobProtocol = 'mixed'): fc.Arbitrary<Scenario> {
+  const victimArb: fc.Arbitrary<ProtocolName> =
+    victimProtocol === 'mixed' ? fc.constantFrom(...VICTIM_PROTOCOLS) : fc.constant(victimProtocol);
   return fc
     .record({
       victims: fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 1, maxLength: 2 }),
@@ -78,13 +90,7 @@ export function scenarioArbitrary(): fc.Arbitrary<Scenario> {
       const actor = fc.integer({ min: 0, max: processes.length - 1 }).chain((process) =>
         fc.record({
           process: fc.constant(process),
-          protocol: (processes[process]?.ns === 1
-            ? fc.constant('hostile' as const)
-            : fc.constantFrom(
-                'exclusive' as const,
-                'shared-by-id' as const,
-                'restart' as const,
-              )) as fc.Arbitrary<ProtocolName>,
+          protocol: processes[process]?.ns === 1 ? fc.constant<ProtocolName>('hostile') : victimArb,
           id: fc.oneof(
             { weight: 5, arbitrary: fc.integer({ min: 0, max: 3 }) },
             fc.integer({ min: 0, max: 0xffff }),

@@ -18,12 +18,33 @@ export const PROPERTY_ABBREV: Record<PropertyName, string> = {
   completion: 'cqe',
 };
 
+const jobsOf = (report: FuzzReport, design: string, p: PropertyName) =>
+  report.results.filter((x) => x.design === design && x.property === p && x.mutant === null);
+
+/** FAIL when any protocol found a counterexample, ok when all held, n/a when it cannot be checked. */
 function cell(report: FuzzReport, design: string, p: PropertyName): string {
-  const r = report.results.find(
-    (x) => x.design === design && x.property === p && x.mutant === null,
-  );
-  if (r === undefined) return '';
-  return r.verdict === 'holds' ? 'ok' : r.verdict === 'violated' ? 'FAIL' : 'n/a';
+  const jobs = jobsOf(report, design, p);
+  if (jobs.length === 0) return '';
+  if (jobs.some((r) => r.verdict === 'violated')) return 'FAIL';
+  return jobs.every((r) => r.verdict === 'not-applicable') ? 'n/a' : 'ok';
+}
+
+/** The protocols under which `p` failed for `design`. */
+function failingProtocols(report: FuzzReport, design: string, p: PropertyName): string[] {
+  return jobsOf(report, design, p)
+    .filter((r) => r.verdict === 'violated')
+    .map((r) => r.protocol);
+}
+
+/** The first counterexample of each (design, property). */
+function firstCounterexamples(report: FuzzReport) {
+  const seen = new Set<string>();
+  return report.results.filter((r) => {
+    const key = `${r.design}|${r.property}`;
+    if (r.counterexample === null || r.mutant !== null || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 const designsOf = (report: FuzzReport) => [...new Set(report.results.map((r) => r.design))];
@@ -51,6 +72,16 @@ export function fuzzMatrixLines(report: FuzzReport): string[] {
         i === 0 ? l : `      ${l.trim()}`,
       ),
     ),
+    '',
+    "failing under the services' protocols (a hostile process may join any):",
+    ...designsOf(report).flatMap((d) =>
+      props.flatMap((p) => {
+        const failing = failingProtocols(report, d, p);
+        return failing.length === 0
+          ? []
+          : wrap(`${d} ${PROPERTY_ABBREV[p]}: ${failing.join(', ')}`, 78, '  ');
+      }),
+    ),
   ];
 }
 
@@ -70,10 +101,10 @@ export function fuzzTextLines(report: FuzzReport, timelineLines = 30): string[] 
       );
     }
   }
-  for (const r of report.results) {
+  for (const r of firstCounterexamples(report)) {
     const c = r.counterexample;
-    if (c === null || r.mutant !== null) continue;
-    out.push('', ...wrap(`${r.design} / ${r.property}: ${c.message}`, 78));
+    if (c === null) continue;
+    out.push('', ...wrap(`${r.design} / ${r.property} (${r.protocol}): ${c.message}`, 78));
     out.push(
       ...wrap(
         `seed ${c.seed}, path ${c.path}, first failure after ${c.timeToFirstFailureMs.toFixed(0)} ms, ${r.runs} runs, ${c.shrinks} shrinks`,
@@ -106,11 +137,10 @@ export function fuzzHtml(report: FuzzReport): string {
         `<li>${m.killed ? 'caught' : '<b>missed</b>'}: ${esc(m.design)} ${esc(m.mutant)}${m.by === null ? '' : ` by ${esc(m.by)}`} (${esc(m.what)})</li>`,
     )
     .join('');
-  const examples = report.results
-    .filter((r) => r.counterexample !== null && r.mutant === null)
+  const examples = firstCounterexamples(report)
     .map((r) => {
       const c = r.counterexample;
-      return `<details><summary>${esc(r.design)} / ${esc(r.property)}: ${esc(c?.message)}</summary>
+      return `<details><summary>${esc(r.design)} / ${esc(r.property)} (${esc(r.protocol)}): ${esc(c?.message)}</summary>
 <p class="note">seed ${esc(c?.seed)}, path ${esc(c?.path)}, first failure after ${esc(c?.timeToFirstFailureMs.toFixed(0))} ms</p>
 <pre>${esc(c?.timeline.join('\n'))}</pre></details>`;
     })

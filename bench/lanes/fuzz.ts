@@ -4,11 +4,12 @@
 
 import { DEFAULT_JOBS, runMatrix } from '../../fuzz/matrix.js';
 import { PROPERTIES } from '../../fuzz/properties.js';
+import { JOB_PROTOCOLS } from '../../fuzz/scenario.js';
 import type { Lane } from '../lane.js';
 import type { Json } from '../results.js';
 
-/** Scenarios per (design, property) job: quick and default. */
-export const FUZZ_LANE_RUNS = { quick: 60, default: 250 } as const;
+/** Scenarios per (design, protocol, property) job: quick and default. */
+export const FUZZ_LANE_RUNS = { quick: 20, default: 80 } as const;
 
 export const fuzzLane: Lane = {
   name: 'fuzz',
@@ -23,6 +24,7 @@ export const fuzzLane: Lane = {
         timeLimitMs: 20_000,
         designs: ctx.options.designs,
         properties: [...PROPERTIES],
+        protocols: [...JOB_PROTOCOLS],
         jobs: DEFAULT_JOBS,
         mutants: false,
       },
@@ -31,7 +33,7 @@ export const fuzzLane: Lane = {
     return {
       metrics: [],
       notes: [
-        `${runs} scenarios per design and property, seed 1; npm run fuzz runs more and plants bugs`,
+        `${runs} scenarios per design, protocol and property, seed 1; npm run fuzz runs more and plants bugs`,
       ],
       details: JSON.parse(JSON.stringify(report)) as Json,
     };

@@ -57,12 +57,23 @@ describe('fuzz runs', () => {
     timeLimitMs: 60_000,
     designs,
     properties: ['hijack', 'use-after-free', 'completion'] as const,
+    protocols: ['exclusive', 'restart'] as const,
     mutants: false,
   };
 
   it('gives the same verdicts and counterexamples on one worker and on two', async () => {
-    const serial = await runMatrix({ ...base, properties: [...base.properties], jobs: 1 });
-    const parallel = await runMatrix({ ...base, properties: [...base.properties], jobs: 2 });
+    const serial = await runMatrix({
+      ...base,
+      properties: [...base.properties],
+      protocols: [...base.protocols],
+      jobs: 1,
+    });
+    const parallel = await runMatrix({
+      ...base,
+      properties: [...base.properties],
+      protocols: [...base.protocols],
+      jobs: 2,
+    });
     assert.deepEqual(parallel.results.map(untimed), serial.results.map(untimed));
     assert.ok(
       serial.results.some((r) => r.verdict === 'violated'),
@@ -74,10 +85,11 @@ describe('fuzz runs', () => {
     const report = await runMatrix({
       ...base,
       seed: 1,
-      runs: 1000,
+      runs: 400,
       mutantRuns: 4000,
       designs: [designs[1] as (typeof designs)[number]],
       properties: ['use-after-free', 'pairing'],
+      protocols: ['exclusive', 'shared-by-id', 'restart'],
       mutants: true,
       jobs: 2,
     });
