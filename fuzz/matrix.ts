@@ -1,7 +1,8 @@
-// The whole fuzz run: every (design, property) job, then every planted bug
-// against the properties that held on its design, spread over worker
-// threads. Every job is deterministic on its own, so the verdicts and
-// counterexamples are the same with one worker or many.
+// The whole fuzz run: every (design, protocol, property) job, then every
+// planted bug against the properties until one tells it from the design as
+// written, spread over worker threads. Every job is deterministic on its
+// own, so the verdicts and counterexamples are the same with one worker or
+// many.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -61,6 +62,19 @@ export function runTask(task: Task): JobResult[] {
   }
   return out;
 }
+
+/** Properties to try a planted bug against, most telling first. */
+const MUTANT_ORDER: readonly PropertyName[] = [
+  'use-after-free',
+  'bounds',
+  'pairing',
+  'unregister-liveness',
+  'completion',
+  'consistency',
+  'stale-id',
+  'hijack',
+  'isolation',
+];
 
 export const DEFAULT_JOBS = Math.max(1, Math.min(availableParallelism(), 8));
 
@@ -150,17 +164,15 @@ export async function runMatrix(
   const mutantTasks: { design: string; mutant: string; task: Task }[] = [];
   if (opts.mutants) {
     for (const d of opts.designs) {
-      // Properties that held under every protocol: a planted bug is caught when one of them fails.
-      const mine = (p: PropertyName) =>
-        results.filter((r) => r.design === d.name && r.property === p);
-      const held = opts.properties.filter(
-        (p) => mine(p).length > 0 && mine(p).every((r) => r.verdict === 'holds'),
+      // Properties in the order most planted bugs show in; the first distinguishing failure ends the task.
+      const order = [...opts.properties].sort(
+        (x, y) => MUTANT_ORDER.indexOf(x) - MUTANT_ORDER.indexOf(y),
       );
       for (const mutant of mutantsOf(d.name)) {
         mutantTasks.push({
           design: d.name,
           mutant,
-          task: { kind: 'mutant', specs: held.map((p) => spec(d.name, mutant, 'mixed', p)) },
+          task: { kind: 'mutant', specs: order.map((p) => spec(d.name, mutant, 'mixed', p)) },
         });
       }
     }

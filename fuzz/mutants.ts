@@ -1,8 +1,8 @@
 // Planted bugs, to show the fuzzer catches what it claims to: each is a
 // named switch that one line of kernel-primitive or design code honours
 // (grep the name), and each design lists at least three that touch code it
-// runs. A mutant is killed when a property that holds on the design as
-// written fails with the bug planted.
+// runs. A mutant is killed when the fuzzer finds a scenario on which a
+// property fails with the bug planted and holds on the design as written.
 
 import type { DesignId } from '../designs/design.js';
 

@@ -199,7 +199,14 @@ function* sharedById(env: ActorEnv): Op<void> {
   for (const async of env.plan.requests) yield* submit(env, name, intended, async);
 }
 
-/** restart: register and serve, crash (exit without unregister), then a new process takes over. */
+/**
+ * restart: register and serve, crash (exit without unregister), then a new
+ * process takes over. With `extra` of 2 or more and a sibling process of
+ * the same team to act as supervisor, the ring outlives the crash (ublk's
+ * user recovery): the server hands its ring fd to the supervisor first, and
+ * the restarted server gets it back and, finding its id taken (EBUSY), takes
+ * that as its old registration still being there and uses it.
+ */
 function* restart(env: ActorEnv): Op<void> {
   const loaded = yield* load(env);
   if (loaded === null) return;
@@ -208,24 +215,39 @@ function* restart(env: ActorEnv): Op<void> {
   const half = Math.ceil(env.plan.requests.length / 2);
   for (const async of env.plan.requests.slice(0, half))
     yield* submit(env, first.value.name, loaded.program.id, async);
+  const team = env.log.teams.get(env.proc.pid) ?? 0;
+  const supervisor =
+    env.plan.extra >= 2
+      ? env.peers.find(
+          (p) => p !== env.proc && p.ns === env.proc.ns && env.log.teams.get(p.pid) === team,
+        )
+      : undefined;
+  const kept =
+    supervisor === undefined
+      ? null
+      : yield* sys(env, env.m.world.passFd(env.proc, env.ringFd, supervisor));
   yield* sys(env, env.m.world.exit(env.proc));
   yield* at('restart');
-  const w = env.m.world;
-  const proc = w.createProcess({ name: `${env.proc.name}-restarted`, ns: env.proc.ns });
-  env.log.teams.set(proc.pid, env.log.teams.get(env.proc.pid) ?? 0);
-  const ring = yield* sys(
-    env,
-    env.m.uring.setup(proc, { bpf: env.design.setupFlag !== null }),
-    proc,
-  );
+  const proc = env.m.world.createProcess({ name: `${env.proc.name}-restarted`, ns: env.proc.ns });
+  env.log.teams.set(proc.pid, team);
+  const ring =
+    supervisor !== undefined && kept?.ok === true
+      ? yield* sys(env, env.m.world.passFd(supervisor, kept.value, proc), supervisor)
+      : yield* sys(env, env.m.uring.setup(proc, { bpf: env.design.setupFlag !== null }), proc);
   if (!ring.ok) return;
   const again = yield* load(env, proc);
   if (again === null) return;
   const reg = yield* register(env, again.fd, victimId(env), proc, ring.value);
-  if (!reg.ok) return;
+  let name: ProgramName;
+  let intended: Intended = again.program.id;
+  if (reg.ok) name = reg.value.name;
+  else if (reg.errno === 'EBUSY' && kept?.ok === true && env.design.nameKind === 'id') {
+    name = { kind: 'id', id: victimId(env) ?? 0 };
+    intended = 'team';
+  } else return;
   for (const async of env.plan.requests.slice(half))
-    yield* submit(env, reg.value.name, again.program.id, async, proc, ring.value);
-  yield* unregister(env, reg.value, again.program.id, proc);
+    yield* submit(env, name, intended, async, proc, ring.value);
+  if (reg.ok) yield* unregister(env, reg.value, again.program.id, proc);
 }
 
 /** hostile: register anywhere it likes, flood, unregister, re-register; it also runs what it registered. */
