@@ -8,7 +8,18 @@ import type { ScheduleEntry } from '../designs/scheduler.js';
 export function timeline(history: readonly ScheduleEntry[], width = 78): string[] {
   const actors: string[] = [];
   for (const h of history) if (!actors.includes(h.actor)) actors.push(h.actor);
-  const lines = [`actors: ${actors.map((a, i) => `[${i}] ${a}`).join('  ')}`];
+  // The legend, several actors a line, so that it stays within `width` too.
+  const lines: string[] = [];
+  let legend = 'actors:';
+  actors.forEach((a, i) => {
+    const item = ` [${i}] ${a}`;
+    if (legend.length + item.length > width) {
+      lines.push(legend);
+      legend = '       ';
+    }
+    legend += item;
+  });
+  lines.push(legend);
   history.forEach((h, step) => {
     if (h.label === 'start') return;
     const col = actors.indexOf(h.actor);

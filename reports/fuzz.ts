@@ -112,6 +112,7 @@ export function fuzzTextLines(report: FuzzReport, timelineLines = 30): string[] 
         '  ',
       ),
     );
+    if (timelineLines === 0) continue;
     const tl = c.timeline;
     out.push(...tl.slice(0, timelineLines).map((l) => `  ${l}`.slice(0, 80)));
     if (tl.length > timelineLines)

@@ -134,7 +134,8 @@ function modelSection(lane: LaneResult): string[] {
 }
 
 function fuzzSection(lane: LaneResult): string[] {
-  return ['', ...fuzzTextLines(lane.details as unknown as FuzzReport, 12)];
+  // Timelines are long; the mail carries each counterexample's one line, the HTML the timeline.
+  return ['', ...fuzzTextLines(lane.details as unknown as FuzzReport, 0)];
 }
 
 const SECTIONS: Record<string, (lane: LaneResult) => string[]> = {
