@@ -147,6 +147,6 @@ export function fuzzHtml(report: FuzzReport): string {
     })
     .join('\n');
   return `<table><thead>${head}</thead><tbody>${rows}</tbody></table>
-<p>Mutation score: ${esc(s.killed)}/${esc(s.total)} planted bugs caught.</p><ul>${mutants}</ul>
+${s.total === 0 ? '<p>Planted bugs: not run here (npm run fuzz runs them).</p>' : `<p>Mutation score: ${esc(s.killed)}/${esc(s.total)} planted bugs caught.</p><ul>${mutants}</ul>`}
 ${examples}`;
 }
