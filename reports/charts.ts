@@ -5,6 +5,7 @@
 import type { ChartConfiguration, ChartItem } from 'chart.js';
 import type { LaneResult, Results } from '../bench/results.js';
 import { MEMORY_RINGS } from './findings.js';
+import { kernelGrid } from './kernel-view.js';
 
 export interface ChartImage {
   readonly title: string;
@@ -48,12 +49,9 @@ function logAxis(title: string) {
 }
 
 function kernelByBatch(r: Results): Spec | null {
-  const k = lane(r, 'kernel');
-  const cells = k?.metrics.filter((m) => typeof m.labels.batch === 'number') ?? [];
+  const { cells, batches, threads, standins, at } = kernelGrid(lane(r, 'kernel'));
   if (cells.length === 0) return null;
-  const t = Math.min(...cells.map((m) => m.labels.threads as number));
-  const batches = [...new Set(cells.map((m) => m.labels.batch as number))].sort((a, b) => a - b);
-  const standins = [...new Set(cells.map((m) => String(m.labels.standin)))];
+  const t = threads[0] as number;
   return {
     title: `Kernel stand-ins: ns/request by batch size (${t} thread)`,
     caption: `Median ns/request over the rounds for each stand-in at batch ${batches.join(', ')}, ${t} thread, log scales.`,
@@ -64,10 +62,7 @@ function kernelByBatch(r: Results): Spec | null {
           label: s,
           data: batches.map((b) => ({
             x: b,
-            y:
-              cells.find(
-                (m) => m.labels.standin === s && m.labels.batch === b && m.labels.threads === t,
-              )?.summary.median ?? Number.NaN,
+            y: at(s, b, t)?.summary.median ?? Number.NaN,
           })),
           borderColor: PALETTE[i % PALETTE.length],
           backgroundColor: PALETTE[i % PALETTE.length],
@@ -79,13 +74,14 @@ function kernelByBatch(r: Results): Spec | null {
 }
 
 function kernelVsNop(r: Results): Spec | null {
-  const k = lane(r, 'kernel');
-  const cells =
-    k?.metrics.filter((m) => typeof m.labels.batch === 'number' && m.vsBaseline !== null) ?? [];
-  if (cells.length === 0) return null;
-  const b = Math.max(...cells.map((m) => m.labels.batch as number));
-  const threads = [...new Set(cells.map((m) => m.labels.threads as number))].sort((x, y) => x - y);
-  const standins = [...new Set(cells.map((m) => String(m.labels.standin)))];
+  const grid = kernelGrid(lane(r, 'kernel'));
+  const { threads, at } = grid;
+  // Plain NOP is the baseline itself: it has no ratio to draw.
+  const standins = grid.standins.filter((s) =>
+    grid.cells.some((m) => m.labels.standin === s && m.vsBaseline !== null),
+  );
+  if (standins.length === 0) return null;
+  const b = grid.batches.at(-1) as number;
   return {
     title: `Kernel stand-ins relative to plain NOP (batch ${b})`,
     caption: `Median of the per-round ratio to plain NOP at batch ${b}, per thread count; 1.0 is the cost of a NOP.`,
@@ -95,12 +91,7 @@ function kernelVsNop(r: Results): Spec | null {
         labels: standins,
         datasets: threads.map((t, i) => ({
           label: `${t} thread${t > 1 ? 's' : ''}`,
-          data: standins.map(
-            (s) =>
-              cells.find(
-                (m) => m.labels.standin === s && m.labels.batch === b && m.labels.threads === t,
-              )?.vsBaseline?.ratio.median ?? Number.NaN,
-          ),
+          data: standins.map((s) => at(s, b, t)?.vsBaseline?.ratio.median ?? Number.NaN),
           backgroundColor: PALETTE[i % PALETTE.length],
         })),
       },

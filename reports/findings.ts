@@ -7,6 +7,7 @@ import type { LaneResult, Metric, Results } from '../bench/results.js';
 import { perRoundRatios, type Summary, summarize } from '../bench/stats.js';
 import { POSTED_DESIGNS } from '../designs/registry.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
+import { kernelGrid } from './kernel-view.js';
 
 export interface CostFinding {
   readonly standin: string;
@@ -49,10 +50,6 @@ export const MEMORY_PROGRAMS = 16;
 
 const laneOf = (r: Results, name: string): LaneResult | undefined =>
   r.lanes.find((l) => l.lane === name && l.status === 'ok');
-
-function kernelCells(r: Results): Metric[] {
-  return (laneOf(r, 'kernel')?.metrics ?? []).filter((m) => typeof m.labels.batch === 'number');
-}
 
 function costOf(m: Metric): CostFinding {
   const isNop = m.labels.standin === 'nop';
@@ -185,16 +182,12 @@ function headline(
 
 /** Findings for every design as posted, from one results file. */
 export function findings(r: Results): Findings {
-  const cells = kernelCells(r);
-  const batches = [...new Set(cells.map((m) => m.labels.batch as number))];
-  const threads = [...new Set(cells.map((m) => m.labels.threads as number))];
-  const maxBatch = Math.max(...batches);
-  const minThreads = Math.min(...threads);
-  const maxThreads = Math.max(...threads);
-  const at = (standin: string, t: number) =>
-    cells.find(
-      (m) => m.labels.standin === standin && m.labels.batch === maxBatch && m.labels.threads === t,
-    );
+  const grid = kernelGrid(laneOf(r, 'kernel'));
+  const cells = grid.cells;
+  const maxBatch = Math.max(...grid.batches);
+  const minThreads = Math.min(...grid.threads);
+  const maxThreads = Math.max(...grid.threads);
+  const at = (standin: string, t: number) => grid.at(standin, maxBatch, t);
   const nopMetric = at('nop', minThreads);
   const designs = POSTED_DESIGNS.map((d): DesignFinding => {
     const mine = cells.filter(

@@ -8,6 +8,7 @@ import type { FuzzReport } from '../fuzz/matrix.js';
 import type { ChartImage } from './charts.js';
 import { bytes, findings, pct } from './findings.js';
 import { fuzzHtml } from './fuzz.js';
+import { kernelGrid } from './kernel-view.js';
 
 /** Escapes text for HTML element content and attribute values. */
 export function esc(value: unknown): string {
@@ -108,17 +109,11 @@ ${table(
 }
 
 function kernelTables(lane: LaneResult): string {
-  const cells = lane.metrics.filter((m) => typeof m.labels.batch === 'number');
-  const batches = [...new Set(cells.map((m) => m.labels.batch as number))].sort((a, b) => a - b);
-  const threads = [...new Set(cells.map((m) => m.labels.threads as number))].sort((a, b) => a - b);
-  const standins = [...new Set(cells.map((m) => String(m.labels.standin)))];
+  const { batches, threads, standins, at: cellAt } = kernelGrid(lane);
   return threads
     .map((t) => {
       const rows = standins.map((s) => {
-        const at = (b: number) =>
-          cells.find(
-            (m) => m.labels.standin === s && m.labels.batch === b && m.labels.threads === t,
-          );
+        const at = (b: number) => cellAt(s, b, t);
         const ratio = at(batches.at(-1) ?? 0)?.vsBaseline?.ratio;
         const designs = String(at(batches[0] ?? 0)?.labels.designs ?? '');
         return [

@@ -3,27 +3,15 @@
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
+import { bytes } from './findings.js';
 import { fuzzMatrixLines } from './fuzz.js';
+import { kernelGrid } from './kernel-view.js';
+import { columns } from './text.js';
 
 function fmt(x: number, unit: string): string {
   if (!Number.isFinite(x)) return '-';
-  if (unit === 'bytes')
-    return x >= 1 << 20
-      ? `${(x / (1 << 20)).toFixed(1)} MiB`
-      : x >= 1024
-        ? `${(x / 1024).toFixed(1)} KiB`
-        : `${x} B`;
+  if (unit === 'bytes') return bytes(x);
   return x >= 1000 ? x.toFixed(0) : x.toFixed(1);
-}
-
-function table(rows: string[][]): string[] {
-  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) =>
-    r
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
 }
 
 /** "median ±spread%" where spread is half the interquartile range relative to the median. */
@@ -35,10 +23,7 @@ function cell(m: Metric | undefined): string {
 }
 
 function kernelLines(lane: LaneResult): string[] {
-  const cells = lane.metrics.filter((m) => typeof m.labels.batch === 'number');
-  const batches = [...new Set(cells.map((m) => m.labels.batch as number))].sort((a, b) => a - b);
-  const threads = [...new Set(cells.map((m) => m.labels.threads as number))].sort((a, b) => a - b);
-  const standins = [...new Set(cells.map((m) => String(m.labels.standin)))];
+  const { batches, threads, standins, at: cellAt } = kernelGrid(lane);
   const out: string[] = [];
   for (const t of threads) {
     out.push(
@@ -46,8 +31,7 @@ function kernelLines(lane: LaneResult): string[] {
     );
     const rows = [['  stand-in', ...batches.map((b) => `batch ${b}`), `x nop @${batches.at(-1)}`]];
     for (const s of standins) {
-      const at = (b: number) =>
-        cells.find((m) => m.labels.standin === s && m.labels.batch === b && m.labels.threads === t);
+      const at = (b: number) => cellAt(s, b, t);
       const last = at(batches.at(-1) ?? 0);
       const ratio = last?.vsBaseline?.ratio.median;
       rows.push([
@@ -56,13 +40,13 @@ function kernelLines(lane: LaneResult): string[] {
         ratio === undefined ? '' : `${ratio.toFixed(2)}x`,
       ]);
     }
-    out.push(...table(rows));
+    out.push(...columns(rows));
   }
   const marginal = lane.metrics.filter((m) => typeof m.labels.batch === 'string');
   if (marginal.length > 0) {
     out.push(`  marginal ns/request between batches ${marginal[0]?.labels.batch}:`);
     out.push(
-      ...table([
+      ...columns([
         ['  stand-in', ...threads.map((t) => `${t} thr`)],
         ...standins.map((s) => [
           `  ${s}`,
@@ -92,7 +76,7 @@ function modelLines(lane: LaneResult): string[] {
   }
   return [
     '  ns per modelled request (prep, issue, completion), by programs registered',
-    ...table(rows),
+    ...columns(rows),
   ];
 }
 
@@ -116,7 +100,7 @@ function memoryLines(lane: LaneResult): string[] {
   }
   return [
     '  bytes added at 100 rings, programs shared by all rings or each ring its own (x programs)',
-    ...table(rows),
+    ...columns(rows),
   ];
 }
 

@@ -7,6 +7,7 @@ import type { LaneResult, Metric, Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
 import { bytes, findings, MEMORY_PROGRAMS, MEMORY_RINGS } from './findings.js';
 import { fuzzTextLines } from './fuzz.js';
+import { kernelGrid } from './kernel-view.js';
 
 export const MAIL_WIDTH = 80;
 
@@ -55,10 +56,7 @@ function value(m: Metric | undefined): string {
 }
 
 function kernelSection(lane: LaneResult): string[] {
-  const cells = lane.metrics.filter((m) => typeof m.labels.batch === 'number');
-  const batches = [...new Set(cells.map((m) => m.labels.batch as number))].sort((a, b) => a - b);
-  const threads = [...new Set(cells.map((m) => m.labels.threads as number))].sort((a, b) => a - b);
-  const standins = [...new Set(cells.map((m) => String(m.labels.standin)))];
+  const { cells, batches, threads, standins, at: cellAt } = kernelGrid(lane);
   const out: string[] = [];
   const n = cells[0]?.summary.n ?? 0;
   for (const t of threads) {
@@ -68,8 +66,7 @@ function kernelSection(lane: LaneResult): string[] {
     );
     const rows = [['stand-in', ...batches.map((b) => `b${b}`), 'xnop']];
     for (const s of standins) {
-      const at = (b: number) =>
-        cells.find((m) => m.labels.standin === s && m.labels.batch === b && m.labels.threads === t);
+      const at = (b: number) => cellAt(s, b, t);
       const ratio = at(batches.at(-1) ?? 0)?.vsBaseline?.ratio.median;
       rows.push([
         s,
