@@ -4,8 +4,6 @@
 // runs. A mutant is killed when the fuzzer finds a scenario on which a
 // property fails with the bug planted and holds on the design as written.
 
-import type { DesignId } from '../designs/design.js';
-
 export interface Mutant {
   readonly name: string;
   readonly what: string;
@@ -72,5 +70,3 @@ export const DESIGN_MUTANTS: Record<string, readonly string[]> = {
 export function mutantsOf(design: string): readonly string[] {
   return DESIGN_MUTANTS[design] ?? [];
 }
-
-export type { DesignId };

@@ -57,13 +57,6 @@ export function errnoName(ret: number): Errno | null {
   return ret < 0 ? (BY_VALUE.get(-ret) ?? null) : null;
 }
 
-/** Formats a kernel return code the way kernel developers write it: 0, 42 or -EINVAL. */
-export function formatRet(ret: number): string {
-  if (ret >= 0) return String(ret);
-  const name = errnoName(ret);
-  return name === null ? String(ret) : `-${name}`;
-}
-
 /** Turns a kernel return code into a Result: ok for >= 0, the errno otherwise. */
 export function fromRet(ret: number): Result<number> {
   if (ret >= 0) return ok(ret);

@@ -68,12 +68,6 @@ export type TraceEvent =
   | { readonly kind: 'fd-close'; readonly pid: number; readonly fd: number; readonly file: string }
   | { readonly kind: 'file-release'; readonly file: string }
   | {
-      readonly kind: 'registered';
-      readonly design: string;
-      readonly program: number;
-      readonly name: string;
-    }
-  | {
       readonly kind: 'unregistered';
       readonly design: string;
       readonly program: number;
