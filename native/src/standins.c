@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "standins.h"
 
 #define RING_ENTRIES STANDIN_MAX_BATCH
@@ -124,44 +125,45 @@ void standin_teardown(struct standin_ctx *ctx)
 	ctx->own_fd = -1;
 }
 
-static long long now_ns(void)
+int standin_batch(struct standin_ctx *ctx, unsigned batch)
 {
-	struct timespec ts;
+	struct iou_cqe cqes[RING_ENTRIES];
+	struct ring *r = &ctx->ring;
+	unsigned done = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	for (unsigned i = 0; i < batch; i++)
+		fill_sqe(ctx, ring_get_sqe(r));
+	int ret = ring_submit_and_wait(r, batch);
+
+	if (ret < 0)
+		return ret;
+	while (done < batch) {
+		unsigned n = ring_reap(r, cqes, batch - done);
+
+		for (unsigned i = 0; i < n; i++) {
+			ctx->check_res = cqes[i].res;
+			if (cqes[i].res < 0)
+				return cqes[i].res;
+		}
+		done += n;
+		if (done < batch && n == 0) {
+			ret = ring_submit_and_wait(r, batch - done);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
 }
 
 long long standin_run(struct standin_ctx *ctx, unsigned batch, unsigned long iters)
 {
-	struct iou_cqe cqes[RING_ENTRIES];
-	struct ring *r = &ctx->ring;
-	long long start = now_ns();
+	long long start = clock_now_ns();
 
 	for (unsigned long it = 0; it < iters; it++) {
-		unsigned done = 0;
-
-		for (unsigned i = 0; i < batch; i++)
-			fill_sqe(ctx, ring_get_sqe(r));
-		int ret = ring_submit_and_wait(r, batch);
+		int ret = standin_batch(ctx, batch);
 
 		if (ret < 0)
 			return ret;
-		while (done < batch) {
-			unsigned n = ring_reap(r, cqes, batch - done);
-
-			for (unsigned i = 0; i < n; i++) {
-				ctx->check_res = cqes[i].res;
-				if (cqes[i].res < 0)
-					return cqes[i].res;
-			}
-			done += n;
-			if (done < batch && n == 0) {
-				ret = ring_submit_and_wait(r, batch - done);
-				if (ret < 0)
-					return ret;
-			}
-		}
 	}
-	return now_ns() - start;
+	return clock_now_ns() - start;
 }

@@ -51,6 +51,9 @@ struct standin_ctx {
 void standin_setup(struct standin_ctx *ctx, const struct standin_def *def, int shared_fd);
 void standin_teardown(struct standin_ctx *ctx);
 
+/* Submits one batch of `batch` requests and reaps them: 0, or -errno of a failed request. */
+int standin_batch(struct standin_ctx *ctx, unsigned batch);
+
 /* Runs `iters` batches of `batch` requests; returns elapsed ns, or -errno of a failed request. */
 long long standin_run(struct standin_ctx *ctx, unsigned batch, unsigned long iters);
 
