@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+/*
+ * D1 global-array: v1 as posted (20251104162123.1086035-4-ming.lei@redhat.com),
+ * the C twin of designs/global-array.ts. One system-wide bpf_ops[256]; the
+ * SQE's op id is the top 8 bits of bpf_op_flags. The u16 id of a
+ * registration is not checked against 256 as posted, so ->reg() can write
+ * past the end: here that memory is a separate region and every access to
+ * it is counted (violations.oob). +bounds-fix adds the check Ming agreed to.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "global_registry.h"
+
+#define SLOTS 256
+#define U16_IDS 65536
+
+struct global_array {
+	_Atomic(struct program *) slots[SLOTS];
+	_Atomic(struct program *) *beyond;	/* what lies past the array, as far as a u16 reaches */
+};
+
+static _Atomic(struct program *) *slot_of(struct world *w, struct global_array *t, unsigned long id)
+{
+	if (id < SLOTS)
+		return &t->slots[id];
+	world_oob(w);
+	return &t->beyond[id - SLOTS];
+}
+
+static struct program *table_read(struct world *w, void *table, unsigned long id)
+{
+	return atomic_load_explicit(slot_of(w, table, id), memory_order_acquire);
+}
+
+static void table_write(struct world *w, void *table, unsigned long id, struct program *prog)
+{
+	atomic_store_explicit(slot_of(w, table, id), prog, memory_order_release);
+}
+
+static int table_used(void *table, long *ids, int max)
+{
+	struct global_array *t = table;
+	int n = 0;
+
+	for (long id = 0; id < U16_IDS && n < max; id++) {
+		_Atomic(struct program *) *slot = id < SLOTS ? &t->slots[id] : &t->beyond[id - SLOTS];
+
+		if (atomic_load(slot))
+			ids[n++] = id;
+	}
+	return n;
+}
+
+static void table_reclaim(void *table)
+{
+	(void)table;
+}
+
+static void table_free(void *table)
+{
+	struct global_array *t = table;
+
+	free(t->beyond);
+	free(t);
+}
+
+static int check_id(long id)
+{
+	return id >= SLOTS ? -EINVAL : 0;
+}
+
+static const struct global_table posted = {
+	.read = table_read,
+	.write = table_write,
+	.used = table_used,
+	.reclaim = table_reclaim,
+	.free = table_free,
+	.sqe_id_shift = 24,
+	.sqe_id_bits = 8,
+};
+
+static const struct global_table bounds_fix = {
+	.read = table_read,
+	.write = table_write,
+	.used = table_used,
+	.reclaim = table_reclaim,
+	.free = table_free,
+	.check_id = check_id,
+	.sqe_id_shift = 24,
+	.sqe_id_bits = 8,
+};
+
+static struct global_array *table_new(void)
+{
+	struct global_array *t = calloc(1, sizeof(*t));
+
+	if (t)
+		t->beyond = calloc(U16_IDS - SLOTS, sizeof(*t->beyond));
+	if (!t || !t->beyond)
+		abort();
+	return t;
+}
+
+static void *create_posted(struct world *w)
+{
+	return global_registry_create(w, &posted, table_new());
+}
+
+static void *create_bounds_fix(struct world *w)
+{
+	return global_registry_create(w, &bounds_fix, table_new());
+}
+
+#define GLOBAL_ARRAY_DEF(NAME, CREATE)                                                \
+	{                                                                             \
+		.name = NAME, .name_kind = NAME_ID, .scope = SCOPE_GLOBAL, .id_min = 0, .id_max = SLOTS - 1, \
+		.setup_flag = true, .discovery = true, .create = CREATE,              \
+		.discover = global_discover, .target = global_target_8,               \
+		GLOBAL_REGISTRY_HOOKS,                                                \
+	}
+
+const struct design_def global_array_def = GLOBAL_ARRAY_DEF("global-array", create_posted);
+const struct design_def global_array_bounds_fix_def =
+	GLOBAL_ARRAY_DEF("global-array+bounds-fix", create_bounds_fix);

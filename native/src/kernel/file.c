@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "file.h"
+
+struct work {
+	void (*fn)(void *arg);
+	void *arg;
+	struct work *next;
+};
+
+/* The calling thread's task work, in the order it was queued. */
+static _Thread_local struct work *work_head, *work_tail;
+
+void task_work_add(void (*fn)(void *), void *arg)
+{
+	struct work *w = malloc(sizeof(*w));
+
+	if (!w) {
+		fprintf(stderr, "iou-dispatch: out of memory for task work\n");
+		abort();
+	}
+	*w = (struct work){ .fn = fn, .arg = arg };
+	if (work_tail)
+		work_tail->next = w;
+	else
+		work_head = w;
+	work_tail = w;
+}
+
+void task_work_run(void)
+{
+	while (work_head) {
+		struct work *w = work_head;
+
+		work_head = w->next;
+		if (!work_head)
+			work_tail = NULL;
+		w->fn(w->arg);
+		free(w);
+	}
+}
+
+void file_init(struct kfile *file, int kind, void *payload, void (*release)(struct kfile *))
+{
+	atomic_init(&file->magic, FILE_LIVE);
+	file->kind = kind;
+	file->payload = payload;
+	kref_init(&file->refs, 1);
+	file->release = release;
+	file->all_next = NULL;
+}
+
+static void fput_work(void *arg)
+{
+	struct kfile *file = arg;
+
+	atomic_store_explicit(&file->magic, FILE_POISON, memory_order_release);
+	file->release(file);
+}
+
+void fput(struct kfile *file)
+{
+	if (kref_put(&file->refs))
+		task_work_add(fput_work, file);
+}
+
+int fd_table_init(struct fd_table *t, int limit)
+{
+	t->fds = calloc((size_t)limit, sizeof(*t->fds));
+	if (!t->fds)
+		return -ENOMEM;
+	pthread_mutex_init(&t->lock, NULL);
+	t->limit = limit;
+	t->next_fd = FIRST_FREE_FD;
+	atomic_init(&t->detached, false);
+	return 0;
+}
+
+void fd_table_destroy(struct fd_table *t)
+{
+	pthread_mutex_destroy(&t->lock);
+	free(t->fds);
+	t->fds = NULL;
+}
+
+static struct kfile *slot(struct fd_table *t, int fd)
+{
+	return atomic_load_explicit(&t->fds[fd], memory_order_acquire);
+}
+
+int fd_install(struct fd_table *t, struct kfile *file)
+{
+	int fd;
+
+	pthread_mutex_lock(&t->lock);
+	for (fd = t->next_fd; fd < t->limit && slot(t, fd); fd++)
+		;
+	if (fd >= t->limit) {
+		pthread_mutex_unlock(&t->lock);
+		fput(file);
+		return -EMFILE;
+	}
+	atomic_store_explicit(&t->fds[fd], file, memory_order_release);
+	t->next_fd = fd + 1;
+	pthread_mutex_unlock(&t->lock);
+	return fd;
+}
+
+struct kfile *fget(struct fd_table *t, int fd)
+{
+	if (fd < 0 || fd >= t->limit || atomic_load_explicit(&t->detached, memory_order_relaxed))
+		return NULL;
+	for (;;) {
+		struct kfile *file = slot(t, fd);
+
+		if (!file)
+			return NULL;
+		if (!kref_get_unless_zero(&file->refs))
+			return NULL;
+		/* __fget_files_rcu(): the fd may have been closed and reused meanwhile. */
+		if (slot(t, fd) == file)
+			return file;
+		fput(file);
+	}
+}
+
+struct kfile *fd_peek(struct fd_table *t, int fd)
+{
+	if (fd < 0 || fd >= t->limit)
+		return NULL;
+	return slot(t, fd);
+}
+
+struct kfile *fd_remove(struct fd_table *t, int fd)
+{
+	struct kfile *file = NULL;
+
+	if (fd < 0 || fd >= t->limit)
+		return NULL;
+	pthread_mutex_lock(&t->lock);
+	if (!atomic_load_explicit(&t->detached, memory_order_relaxed)) {
+		file = slot(t, fd);
+		if (file) {
+			atomic_store_explicit(&t->fds[fd], NULL, memory_order_release);
+			if (fd < t->next_fd)
+				t->next_fd = fd;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return file;
+}
