@@ -1,29 +1,55 @@
 {
+  "variables": {
+    "model_sources": [
+      "src/kernel/srcu.c",
+      "src/kernel/xarray.c",
+      "src/kernel/file.c",
+      "src/model/world.c",
+      "src/model/design.c",
+      "src/model/api.c",
+      "src/model/stress.c",
+      "src/designs/registry.c",
+      "src/designs/global_registry.c",
+      "src/designs/cached_ops.c",
+      "src/designs/global_array.c",
+      "src/designs/array_xarray.c",
+      "src/designs/per_ctx.c",
+      "src/designs/per_fd.c",
+      "src/designs/per_fd_fixed.c",
+      "src/designs/global_alloc.c"
+    ],
+    "kernel_lane_sources": ["src/ring.c", "src/probe.c", "src/standins.c", "src/pool.c", "src/threads.c"],
+    "c_flags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
+  },
+  "target_defaults": {
+    "cflags": ["<@(c_flags)"],
+    "cflags_c": ["-std=gnu11"],
+    "libraries": ["-lpthread"]
+  },
   "targets": [
     {
       "target_name": "iou_native",
       "sources": [
         "src/addon.cc",
-        "src/ring.c",
-        "src/probe.c",
-        "src/standins.c",
-        "src/threads.c",
-        "src/seccomp.c"
+        "src/addon_designs.cc",
+        "src/seccomp.c",
+        "src/model/lane.c",
+        "<@(kernel_lane_sources)",
+        "<@(model_sources)"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
-      "cflags_c": ["-std=gnu11"],
-      "cflags_cc": ["-std=c++17"],
-      "libraries": ["-lpthread"]
+      "cflags_cc": ["-std=c++17"]
     },
     {
       "target_name": "iou-standins",
       "type": "executable",
-      "sources": ["src/standalone.c", "src/ring.c", "src/probe.c", "src/standins.c", "src/threads.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
-      "cflags_c": ["-std=gnu11"],
-      "libraries": ["-lpthread"]
+      "sources": ["src/standalone.c", "<@(kernel_lane_sources)"]
+    },
+    {
+      "target_name": "iou-stress",
+      "type": "executable",
+      "sources": ["src/stress_main.c", "<@(model_sources)"]
     }
   ]
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Node glue for the native side: the probe, the stand-in table, one-shot
+// Node glue for the kernel lane: the probe, the stand-in table, one-shot
 // NOPs for tests, and the timed run on a worker thread with progress.
-#include <napi.h>
+// The C designs' glue is in addon_designs.cc.
+#include "addon.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -106,6 +107,8 @@ Napi::Value DenyIoUring(const Napi::CallbackInfo &info)
 	return Napi::Number::New(info.Env(), seccomp_deny_io_uring(info[0].As<Napi::Number>().Int32Value()));
 }
 
+} // namespace
+
 // Reads a JS array of numbers into `out`; returns how many (at most `max`).
 int ReadList(Napi::Object opts, const char *key, int *out, int max)
 {
@@ -117,42 +120,71 @@ int ReadList(Napi::Object opts, const char *key, int *out, int max)
 	return n;
 }
 
-struct Progress {
-	int done, total;
-};
+ProgressWorker::ProgressWorker(Napi::Env env, Napi::Function onProgress)
+	: Napi::AsyncProgressWorker<Progress>(env), deferred_(Napi::Promise::Deferred::New(env))
+{
+	if (!onProgress.IsEmpty())
+		onProgress_ = Napi::Persistent(onProgress);
+}
 
-class RunWorker : public Napi::AsyncProgressWorker<Progress> {
+void ProgressWorker::Execute(const ExecutionProgress &progress)
+{
+	std::string error;
+
+	progress_ = &progress;
+	if (!Run(error))
+		SetError(error);
+}
+
+void ProgressWorker::Report(void *arg, int done, int total)
+{
+	ProgressWorker *self = static_cast<ProgressWorker *>(arg);
+	Progress p = { done, total };
+
+	self->progress_->Send(&p, 1);
+}
+
+void ProgressWorker::OnProgress(const Progress *data, size_t count)
+{
+	if (count == 0 || onProgress_.IsEmpty())
+		return;
+	Napi::Env env = Env();
+	onProgress_.Call({ Napi::Number::New(env, data[count - 1].done), Napi::Number::New(env, data[count - 1].total) });
+}
+
+void ProgressWorker::OnOK()
+{
+	deferred_.Resolve(Result(Env()));
+}
+
+void ProgressWorker::OnError(const Napi::Error &e)
+{
+	deferred_.Reject(e.Value());
+}
+
+namespace {
+
+class RunWorker : public ProgressWorker {
 public:
 	RunWorker(Napi::Env env, const struct run_opts &opts, Napi::Function onProgress)
-		: Napi::AsyncProgressWorker<Progress>(env), opts_(opts), deferred_(Napi::Promise::Deferred::New(env))
+		: ProgressWorker(env, onProgress), opts_(opts)
 	{
-		if (!onProgress.IsEmpty())
-			onProgress_ = Napi::Persistent(onProgress);
 	}
 	~RunWorker() override { run_free(&result_); }
 
-	Napi::Promise Promise() { return deferred_.Promise(); }
-
-	void Execute(const ExecutionProgress &progress) override
+protected:
+	bool Run(std::string &error) override
 	{
-		progress_ = &progress;
-		opts_.progress = &RunWorker::Report;
+		opts_.progress = &ProgressWorker::Report;
 		opts_.progress_arg = this;
-		if (run_standins(&opts_, &result_) < 0)
-			SetError(result_.error);
+		if (run_standins(&opts_, &result_) == 0)
+			return true;
+		error = result_.error;
+		return false;
 	}
 
-	void OnProgress(const Progress *data, size_t count) override
+	Napi::Value Result(Napi::Env env) override
 	{
-		if (count == 0 || onProgress_.IsEmpty())
-			return;
-		Napi::Env env = Env();
-		onProgress_.Call({ Napi::Number::New(env, data[count - 1].done), Napi::Number::New(env, data[count - 1].total) });
-	}
-
-	void OnOK() override
-	{
-		Napi::Env env = Env();
 		Napi::Object out = Napi::Object::New(env);
 		Napi::Array cells = Napi::Array::New(env, (size_t)result_.ncells);
 
@@ -173,25 +205,12 @@ public:
 		}
 		out.Set("rounds", result_.rounds);
 		out.Set("cells", cells);
-		deferred_.Resolve(out);
+		return out;
 	}
-
-	void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
 
 private:
-	static void Report(void *arg, int done, int total)
-	{
-		RunWorker *self = static_cast<RunWorker *>(arg);
-		Progress p = { done, total };
-
-		self->progress_->Send(&p, 1);
-	}
-
 	struct run_opts opts_;
 	struct run_result result_ = {};
-	const ExecutionProgress *progress_ = nullptr;
-	Napi::Promise::Deferred deferred_;
-	Napi::FunctionReference onProgress_;
 };
 
 // runStandins({ standins: number[], batches, threads, cpus, rounds, sampleMs }, onProgress?)
@@ -231,6 +250,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	exports.Set("checkStandins", Napi::Function::New(env, CheckStandins));
 	exports.Set("runStandins", Napi::Function::New(env, RunStandins));
 	exports.Set("denyIoUring", Napi::Function::New(env, DenyIoUring));
+	InitDesigns(env, exports);
 	return exports;
 }
 
