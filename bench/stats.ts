@@ -99,6 +99,14 @@ export function perRoundRatios(values: readonly number[], baseline: readonly num
   return out;
 }
 
+/** Per-round differences value - baseline (the cost added over a baseline), rounds aligned by index. */
+export function perRoundDiffs(values: readonly number[], baseline: readonly number[]): number[] {
+  const n = Math.min(values.length, baseline.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((values[i] as number) - (baseline[i] as number));
+  return out;
+}
+
 /** Average ranks (1-based) of `values`, ties sharing the mean of their positions. */
 function ranks(values: readonly number[]): number[] {
   const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);

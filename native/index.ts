@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DesignsAddon } from './designs.js';
 
 /** Where node-gyp puts the addon and the standalone binary. */
 export const NATIVE_BUILD_DIR = join(
@@ -19,6 +20,8 @@ export const NATIVE_BUILD_DIR = join(
 );
 /** The standalone program built from the same C sources as the addon. */
 export const STANDALONE_BINARY = join(NATIVE_BUILD_DIR, 'iou-standins');
+/** The C designs' concurrent stress without Node (model/stress.c), for the sanitizer runs. */
+export const STRESS_BINARY = join(NATIVE_BUILD_DIR, 'iou-stress');
 
 interface RawProbe {
   available: boolean;
@@ -56,7 +59,7 @@ export interface RawCell {
   readonly nsPerReq: number[];
 }
 
-interface Addon {
+interface Addon extends DesignsAddon {
   probe(): RawProbe;
   standins(): StandinDef[];
   nopOnce(nopFlags: number, sqeFlags: number, ringFlags: number, len: number): number;

@@ -6,5 +6,6 @@ import { fuzzLane } from './fuzz.js';
 import { kernelLane } from './kernel.js';
 import { memoryLane } from './memory.js';
 import { modelLane } from './model.js';
+import { nativeLane } from './native.js';
 
-export const LANES: readonly Lane[] = [kernelLane, modelLane, memoryLane, fuzzLane];
+export const LANES: readonly Lane[] = [kernelLane, nativeLane, modelLane, memoryLane, fuzzLane];

@@ -57,7 +57,7 @@ describe('bench command line', () => {
     assert.deepEqual(readdirSync(dir), ['file']);
   });
 
-  it('writes a valid results file with the kernel, model and memory lanes', () => {
+  it('writes a valid results file with every lane', () => {
     const out = join(tmp(), 'nested', 'out');
     const run = bench([
       '--rounds',
@@ -78,7 +78,7 @@ describe('bench command line', () => {
     assert.ok(r.ok, r.ok ? '' : r.error);
     assert.deepEqual(
       r.results.lanes.map((l) => l.lane),
-      ['kernel', 'model', 'memory', 'fuzz'],
+      ['kernel', 'native', 'model', 'memory', 'fuzz'],
     );
     assert.equal(r.results.complete, true);
     assert.deepEqual(r.results.command.slice(0, 4), ['npm', 'run', 'bench', '--']);
@@ -89,8 +89,19 @@ describe('bench command line', () => {
     } else {
       assert.equal(kernel?.status, 'skipped', 'only an unavailable kernel may skip the lane');
     }
-    assert.ok(r.results.lanes[1]?.metrics.some((m) => m.id === 'model/per-fd/n65535'));
-    assert.ok(r.results.lanes[2]?.metrics.some((m) => m.id === 'memory/per-fd/r1000/p256/shared'));
+    const native = r.results.lanes[1];
+    if (native?.status === 'ok') {
+      // Each C design, its baseline, the ring loop and the program-count scaling.
+      assert.ok(native.metrics.some((m) => m.id === 'native/per-fd/pure/shared/p1/b8/t1'));
+      assert.ok(native.metrics.some((m) => m.id === 'native/core/pure/shared/p1/b8/t1'));
+      assert.ok(native.metrics.some((m) => m.id === 'native/per-fd/pure/shared/p65535/b8/t1'));
+      if (kernel?.status === 'ok')
+        assert.ok(native.metrics.some((m) => m.id === 'native/global-array/ring/shared/p1/b1/t1'));
+    } else {
+      assert.equal(native?.status, 'skipped', 'only a missing addon may skip the lane');
+    }
+    assert.ok(r.results.lanes[2]?.metrics.some((m) => m.id === 'model/per-fd/n65535'));
+    assert.ok(r.results.lanes[3]?.metrics.some((m) => m.id === 'memory/per-fd/r1000/p256/shared'));
     assert.match(run.stdout, /run complete/);
   });
 

@@ -5,6 +5,7 @@ import {
   compareSamples,
   mannWhitney,
   median,
+  perRoundDiffs,
   perRoundRatios,
   quantile,
   summarize,
@@ -31,6 +32,7 @@ describe('quantiles', () => {
 
   it('gives per-round ratios for the rounds both samples have', () => {
     assert.deepEqual(perRoundRatios([2, 6, 9], [1, 3]), [2, 2]);
+    assert.deepEqual(perRoundDiffs([2, 6, 9], [1, 3]), [1, 3]);
   });
 });
 

@@ -307,6 +307,8 @@ int nw_lane_run(const struct nw_workload *workloads, int nworkloads, struct pool
 
 		pthread_mutex_init(&v->lock, NULL);
 		v->wl = wl;
+		if (wl->loop == NW_LOOP_RING_ONLY)
+			continue;	/* no design: the real ring alone */
 		v->design = strcmp(wl->design, NW_CORE_DESIGN) == 0 ? &core_def : design_find(wl->design);
 		if (!v->design || wl->programs < 1) {
 			snprintf(err, errlen, "unknown design '%s' or no programs", wl->design);
@@ -314,8 +316,6 @@ int nw_lane_run(const struct nw_workload *workloads, int nworkloads, struct pool
 			free_variants(&lane);
 			return -1;
 		}
-		if (wl->loop == NW_LOOP_RING_ONLY)
-			continue;
 		/* Program fds and link fds of every worker fit in process 0's table. */
 		v->w = world_create(v->design, 2 * wl->programs * lane.max_threads + 64);
 		v->shared_fds = calloc((size_t)wl->programs, sizeof(int));

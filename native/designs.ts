@@ -1,0 +1,156 @@
+// The typed API over the C designs in the addon (native/src/designs/): the
+// registry, NativeWorld (one design instance driven syscall by syscall, for
+// the differential tests), the native lane's timed run, and the concurrent
+// stress, whose world several worker_threads can share through a handle.
+
+import { loadNative } from './index.js';
+
+export interface NativeDesignDef {
+  readonly name: string;
+  readonly nameKind: 'id' | 'fd' | 'fixed';
+  readonly idMin: number;
+  /** Null for fd-named designs. */
+  readonly idMax: number | null;
+  readonly setupFlag: boolean;
+  readonly discovery: boolean;
+}
+
+/** What a program's callbacks do; null (or false) is a NULL callback pointer. */
+export interface NativeProgramSpec {
+  readonly prep: number | null;
+  readonly issue: { readonly res: number; readonly ret: number } | null;
+  readonly fail: boolean;
+  readonly cleanup: boolean;
+}
+
+export interface NativeRegistration {
+  readonly name: { readonly kind: 'id' | 'fd' | 'fixed'; readonly value: number };
+  readonly linkFd: number;
+  readonly ringFd: number;
+}
+
+export interface NativeSqe {
+  readonly bpfOpFlags: number;
+  readonly fd: number;
+  readonly fixedFile: boolean;
+  readonly async: boolean;
+  readonly userData: number;
+}
+
+export interface NativeProgramState {
+  readonly id: number;
+  readonly freed: boolean;
+  readonly refs: number;
+  readonly calls: {
+    readonly prep: number;
+    readonly issue: number;
+    readonly fail: number;
+    readonly cleanup: number;
+  };
+}
+
+export interface NativeViolations {
+  /** Callbacks run on a freed (poisoned) program: a use after free. */
+  readonly freedCalls: number;
+  /** Callbacks whose pointer is NULL: an oops. */
+  readonly nullCalls: number;
+  readonly refUnderflow: number;
+  /** Accesses past the end of a table. */
+  readonly oob: number;
+  readonly lostRequests: number;
+}
+
+/** Processes are 0 and 1; every method is one syscall; errors are negative errnos. */
+export interface NativeWorld {
+  load(proc: number, spec: NativeProgramSpec): number;
+  setup(proc: number, bpf: boolean): number;
+  register(
+    proc: number,
+    progFd: number,
+    ringFd: number | null,
+    id: number | null,
+  ): NativeRegistration | number;
+  unregister(proc: number, reg: NativeRegistration): number;
+  submit(proc: number, ringFd: number, sqes: readonly NativeSqe[]): number;
+  reap(proc: number, ringFd: number): { userData: number; res: number }[] | number;
+  close(proc: number, fd: number): number;
+  passFd(from: number, fd: number, to: number): number;
+  discover(proc: number): number[] | number;
+  target(reg: NativeRegistration): Pick<NativeSqe, 'bpfOpFlags' | 'fd' | 'fixedFile'>;
+  programs(): NativeProgramState[];
+  fds(proc: number): { fd: number; kind: 'bpf-prog' | 'bpf-link' | 'io_uring'; object: number }[];
+  violations(): NativeViolations;
+  takeLog(): {
+    program: number;
+    callback: 'prep' | 'issue' | 'fail' | 'cleanup';
+    nullCall: boolean;
+    freed: boolean;
+  }[];
+  destroy(): void;
+}
+
+/** One native-lane variant. `design` is a C design name or 'core' (the io_uring core with no lookup). */
+export interface NativeWorkload {
+  readonly design: string;
+  readonly programs: number;
+  /** pure: the design's path alone; ring: plus a real NOP batch; ring-only: the real batch alone. */
+  readonly loop: 'pure' | 'ring' | 'ring-only';
+  /** Each ring its own programs (true) or every ring the same ones (false). */
+  readonly own: boolean;
+}
+
+export interface NativeLaneCell {
+  readonly workload: number;
+  readonly batch: number;
+  readonly threads: number;
+  /** 0, or a negative errno: why the cell could not run. */
+  readonly error: number;
+  readonly iters: number;
+  readonly nsPerReq: number[];
+}
+
+export interface StressStats {
+  readonly registered: number;
+  readonly refused: number;
+  readonly unregistered: number;
+  readonly submitted: number;
+  readonly completed: number;
+  /** CQEs from a program other than the one the SQE named. */
+  readonly wrongProgram: number;
+  /** CQEs with an error for a live registration. */
+  readonly failed: number;
+  /** Requests that never completed. */
+  readonly missing: number;
+  readonly ringRestarts: number;
+}
+
+export interface DesignsAddon {
+  designDefs(): NativeDesignDef[];
+  NativeWorld: new (design: string, fdLimit: number) => NativeWorld;
+  runNativeLane(
+    workloads: readonly NativeWorkload[],
+    plan: {
+      cells: readonly { workload: number; batch: number; threads: number }[];
+      rounds: number;
+      sampleMs: number;
+      cpus: readonly number[];
+    },
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<NativeLaneCell[]>;
+  stressCreate(design: string): number;
+  stressThread(handle: number, seed: number, ops: number): StressStats;
+  stressFinish(handle: number): NativeViolations;
+}
+
+/** The C designs' addon functions, or the reason they are unavailable. */
+export function nativeDesigns():
+  | { readonly ok: true; readonly addon: DesignsAddon }
+  | { readonly ok: false; readonly reason: string } {
+  const native = loadNative();
+  return native.ok ? { ok: true, addon: native.addon } : native;
+}
+
+/** True when every violation counter is zero. */
+export function clean(v: NativeViolations): boolean {
+  return Object.values(v).every((n) => n === 0);
+}
