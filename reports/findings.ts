@@ -8,6 +8,7 @@ import { perRoundRatios, type Summary, summarize } from '../bench/stats.js';
 import { POSTED_DESIGNS } from '../designs/registry.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
 import { kernelGrid } from './kernel-view.js';
+import { nativeView, sharedOverOwn } from './native-view.js';
 
 export interface CostFinding {
   readonly standin: string;
@@ -35,6 +36,8 @@ export interface DesignFinding {
   /** Bytes at 100 rings x 16 programs, or why it does not fit; null when the memory lane did not run. */
   readonly memoryShared: number | string | null;
   readonly memoryOwn: number | string | null;
+  /** C design, pure loop at the largest batch and thread count: same programs over own, per round; null when not measured. */
+  readonly nativeSharing: { readonly threads: number; readonly ratio: Summary } | null;
   readonly safety: string;
 }
 
@@ -158,6 +161,16 @@ function headline(
       );
     }
   }
+  const native = designs.filter((d) => d.nativeSharing !== null);
+  const first = native[0]?.nativeSharing;
+  if (first != null) {
+    const parts = native.map(
+      (d) => `${d.design} ${pct(d.nativeSharing?.ratio.median ?? Number.NaN)}`,
+    );
+    out.push(
+      `In the C designs with ${first.threads} threads, every ring naming the same programs instead of its own costs: ${parts.join(', ')}.`,
+    );
+  }
   const memory = designs.filter((d) => d.memoryShared !== null);
   if (memory.length > 0) {
     const text = memory
@@ -189,6 +202,16 @@ export function findings(r: Results): Findings {
   const maxThreads = Math.max(...grid.threads);
   const at = (standin: string, t: number) => grid.at(standin, maxBatch, t);
   const nopMetric = at('nop', minThreads);
+  const nv = nativeView(laneOf(r, 'native'));
+  const nThreads = Math.max(...nv.threads);
+  const nativeSharing = (name: string) => {
+    if (nThreads < 2) return null;
+    const ratio = sharedOverOwn(
+      nv.at(name, 'pure', 'shared', 1, nv.batch, nThreads),
+      nv.at(name, 'pure', 'own', 1, nv.batch, nThreads),
+    );
+    return ratio === null ? null : { threads: nThreads, ratio };
+  };
   const designs = POSTED_DESIGNS.map((d): DesignFinding => {
     const mine = cells.filter(
       (m) =>
@@ -218,6 +241,7 @@ export function findings(r: Results): Findings {
       sharing,
       memoryShared: memoryOf(r, d.name, 'shared'),
       memoryOwn: memoryOf(r, d.name, 'per-ring'),
+      nativeSharing: nativeSharing(d.name),
       safety: safetyOf(r, d.name),
     };
   });

@@ -9,6 +9,7 @@ import type { ChartImage } from './charts.js';
 import { bytes, findings, pct } from './findings.js';
 import { fuzzHtml } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
+import { crossCheck, nativeView, sharedOverOwn } from './native-view.js';
 
 /** Escapes text for HTML element content and attribute values. */
 export function esc(value: unknown): string {
@@ -67,13 +68,14 @@ function findingsSection(r: Results): string {
     d.sharing
       .map((s) => `${esc(s.same)} vs ${esc(s.own)}: ${esc(pct(s.ratio.median))}`)
       .join('<br>') || '-',
+    d.nativeSharing === null ? '-' : esc(pct(d.nativeSharing.ratio.median)),
     esc(typeof d.memoryShared === 'number' ? bytes(d.memoryShared) : (d.memoryShared ?? '-')),
     esc(typeof d.memoryOwn === 'number' ? bytes(d.memoryOwn) : (d.memoryOwn ?? '-')),
     esc(d.safety),
   ]);
   return `<section id="findings"><h2>Headline findings</h2>
 ${f.headline.map((h) => `<p>${esc(h)}</p>`).join('\n')}
-${table(['design', 'cost over plain NOP (stand-ins)', 'one file shared across rings', 'memory, 100 rings sharing 16 programs', 'memory, 100 rings with 16 each', 'safety properties violated (fuzz lane)'], rows)}
+${table(['design', 'cost over plain NOP (stand-ins)', 'one file shared across rings', 'C design: rings on the same programs vs their own', 'memory, 100 rings sharing 16 programs', 'memory, 100 rings with 16 each', 'safety properties violated (fuzz lane)'], rows)}
 </section>`;
 }
 
@@ -143,6 +145,69 @@ function modelTable(lane: LaneResult): string {
 ${table(['design', ...sizes.map((n) => `${n}`)], rows)}`;
 }
 
+function nativeTables(lane: LaneResult): string {
+  const v = nativeView(lane);
+  const t = Math.max(...v.threads);
+  const head = ['design', 'pure, 1 thread'];
+  if (t > 1)
+    head.push(
+      `pure, ${t} threads, same programs`,
+      `pure, ${t} threads, own programs`,
+      'same / own',
+    );
+  head.push('ring loop, 1 thread');
+  const rows = v.designs.map((d) => {
+    const row = [esc(d), cell(v.at(d, 'pure', 'shared', 1, v.batch, 1))];
+    if (t > 1) {
+      const same = v.at(d, 'pure', 'shared', 1, v.batch, t);
+      const own = v.at(d, 'pure', 'own', 1, v.batch, t);
+      const ratio = sharedOverOwn(same, own);
+      row.push(cell(same), cell(own), ratio === null ? '' : `${esc(ratio.median.toFixed(2))}x`);
+    }
+    row.push(cell(v.at(d, 'ring', 'shared', 1, v.batch, 1)));
+    return row;
+  });
+  const scaled = v.designs.filter((d) =>
+    v.sizes.some((p) => p > 1 && v.at(d, 'pure', 'shared', p, v.batch, 1) !== undefined),
+  );
+  const scaleRows = scaled.map((d) => [
+    esc(d),
+    ...v.sizes.map((p) => cell(v.at(d, 'pure', 'shared', p, v.batch, 1))),
+  ]);
+  return `<h4>ns/request of the C designs at batch ${esc(v.batch)} (median [95 % interval])</h4>
+<p class="note">pure: the design's prep, issue, completion and cleanup alone, a batch under one uring_lock; ring loop: the
+same inside a real io_uring loop that submits the batch as NOPs (ring-only:
+${cell(v.at('ring-only', 'ring-only', 'shared', 1, v.batch, 1))}); core: the C io_uring core with no lookup at all. Same
+programs: every ring names the same loaded programs; own: each ring its own.</p>
+${table(head, rows)}
+<h4>ns/request by programs registered (pure loop, batch ${esc(v.batch)}, 1 thread)</h4>
+${table(['design', ...v.sizes.map((p) => `${p}`)], scaleRows)}`;
+}
+
+function crossCheckSection(r: Results): string {
+  const rows = crossCheck(r);
+  const first = rows[0];
+  if (first === undefined) return '';
+  const fmt = (x: { median: number } | null) => (x === null ? '-' : esc(num(x.median)));
+  const body = rows.map((x) => [
+    esc(x.design),
+    esc(x.standin ?? '-'),
+    ...first.cells.map((c) => {
+      const y = x.cells.find((z) => z.threads === c.threads && z.sharing === c.sharing);
+      return y === undefined ? '' : `${fmt(y.native)} / ${fmt(y.kernel)}`;
+    }),
+  ]);
+  return `<section id="cross-check"><h2>Cross-check: native model against the kernel</h2>
+<p>ns/request each design adds at batch ${esc(first.batch)}, as native / kernel. Native: the C design minus the C io_uring
+core, both inside a real NOP submission loop. Kernel: the design's stand-in minus plain NOP in the kernel lane. Both are
+medians of per-round differences. Where they agree, the C model costs what the kernel primitive costs; where they do not,
+the difference is the model's own overhead (function-pointer calls, the program callbacks) or what the stand-in adds
+(a creds reference for the personality stand-ins). For global-array the stand-in is NOP itself, so the kernel adds 0 by
+construction.</p>
+${table(['design', 'kernel stand-in', ...first.cells.map((c) => `${c.threads} thread${c.threads > 1 ? `s, ${c.sharing} programs` : ''}`)], body)}
+</section>`;
+}
+
 function memoryTable(lane: LaneResult): string {
   const details = lane.details as {
     breakdowns?: { id: string; doesNotFit: string | null }[];
@@ -171,6 +236,7 @@ ${table(['design', ...rings.map((n) => `${n} rings`)], rows)}`);
 
 const LANE_TABLES: Record<string, (lane: LaneResult) => string> = {
   kernel: kernelTables,
+  native: nativeTables,
   model: modelTable,
   memory: memoryTable,
   fuzz: (lane) => fuzzHtml(lane.details as unknown as FuzzReport),
@@ -209,6 +275,12 @@ count runs once per round and rounds repeat, so drift on a shared machine hits e
 are taken per round. Each value is the median over rounds with its 95 % percentile-bootstrap interval (seeded, 2000
 resamples); the raw per-round values are below. A change between runs is called only when a Mann-Whitney U test finds
 it significant and it is larger than the noise band.</p>
+<p>The native lane runs every design written in C (native/src/designs/): pthread mutexes for uring_lock, C11 atomics
+for file and program references, an SRCU whose read side is a per-slot counter increment with a full barrier, and a
+64-slot xarray. Each request goes through the design's prep, issue, completion and cleanup, a batch under one uring_lock
+as io_submit_sqes() takes it, either alone or in a loop that also submits the batch to a real ring. Threads each have
+their own ring and either all name the same programs or each their own. It is timed in interleaved rounds like the
+kernel lane, against the C core with no lookup (pure loop) and the real ring alone (ring loop).</p>
 <p>The model lane times one inline request through each TypeScript model with tinybench: it shows how the executable
 specification scales with the number of registered programs, not what the kernel costs. The memory lane counts the
 bytes each design adds, with struct sizes from this kernel's BTF where it has the struct.</p>
@@ -252,6 +324,7 @@ ${banner}
 ${findingsSection(r)}
 ${environmentSection(r)}
 ${lanesSection(r)}
+${crossCheckSection(r)}
 ${chartsSection(charts, chartError)}
 ${METHODOLOGY}
 ${rawSection(r)}

@@ -6,6 +6,7 @@ import type { FuzzReport } from '../fuzz/matrix.js';
 import { bytes } from './findings.js';
 import { fuzzMatrixLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
+import { nativeView, sharedOverOwn } from './native-view.js';
 import { columns } from './text.js';
 
 function fmt(x: number, unit: string): string {
@@ -80,6 +81,30 @@ function modelLines(lane: LaneResult): string[] {
   ];
 }
 
+function nativeLines(lane: LaneResult): string[] {
+  const v = nativeView(lane);
+  const t = Math.max(...v.threads);
+  const head = ['  design', 'pure t1'];
+  if (t > 1) head.push(`pure t${t} same`, `pure t${t} own`, 'same/own');
+  head.push('ring t1');
+  const rows = [head];
+  for (const d of v.designs) {
+    const row = [`  ${d}`, cell(v.at(d, 'pure', 'shared', 1, v.batch, 1))];
+    if (t > 1) {
+      const same = v.at(d, 'pure', 'shared', 1, v.batch, t);
+      const own = v.at(d, 'pure', 'own', 1, v.batch, t);
+      const ratio = sharedOverOwn(same, own);
+      row.push(cell(same), cell(own), ratio === null ? '' : `${ratio.median.toFixed(2)}x`);
+    }
+    row.push(cell(v.at(d, 'ring', 'shared', 1, v.batch, 1)));
+    rows.push(row);
+  }
+  return [
+    `  ns/request of the C designs at batch ${v.batch} (median ±half-IQR; same/own = every ring on the same programs vs each its own)`,
+    ...columns(rows),
+  ];
+}
+
 function memoryLines(lane: LaneResult): string[] {
   const designs = [...new Set(lane.metrics.map((m) => String(m.labels.design)))];
   const at = (d: string, sharing: string, programs: number) =>
@@ -106,6 +131,7 @@ function memoryLines(lane: LaneResult): string[] {
 
 const LANE_LINES: Record<string, (lane: LaneResult) => string[]> = {
   kernel: kernelLines,
+  native: nativeLines,
   model: modelLines,
   memory: memoryLines,
   fuzz: (lane) => fuzzMatrixLines(lane.details as unknown as FuzzReport).map((l) => `  ${l}`),

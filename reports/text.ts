@@ -8,6 +8,7 @@ import type { FuzzReport } from '../fuzz/matrix.js';
 import { bytes, findings, MEMORY_PROGRAMS, MEMORY_RINGS } from './findings.js';
 import { fuzzTextLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
+import { type CrossCheckCell, crossCheck, nativeView, sharedOverOwn } from './native-view.js';
 
 export const MAIL_WIDTH = 80;
 
@@ -130,6 +131,83 @@ function modelSection(lane: LaneResult): string[] {
   ];
 }
 
+function nativeSection(lane: LaneResult): string[] {
+  const v = nativeView(lane);
+  const t = Math.max(...v.threads);
+  const n = lane.metrics[0]?.summary.n ?? 0;
+  const med = (m: Metric | undefined) => (m === undefined ? '-' : ns(m.summary.median));
+  const head = ['design', 'pure t1'];
+  if (t > 1) head.push(`t${t} same`, `t${t} own`, 'same/own');
+  head.push('ring t1');
+  const rows = [head];
+  for (const d of v.designs) {
+    const row = [d, value(v.at(d, 'pure', 'shared', 1, v.batch, 1))];
+    if (t > 1) {
+      const same = v.at(d, 'pure', 'shared', 1, v.batch, t);
+      const own = v.at(d, 'pure', 'own', 1, v.batch, t);
+      const ratio = sharedOverOwn(same, own);
+      row.push(med(same), med(own), ratio === null ? '-' : `${ratio.median.toFixed(2)}x`);
+    }
+    row.push(med(v.at(d, 'ring', 'shared', 1, v.batch, 1)));
+    rows.push(row);
+  }
+  const ringOnly = v.at('ring-only', 'ring-only', 'shared', 1, v.batch, 1);
+  const out = [
+    '',
+    ...wrap(
+      `ns/request of the C designs at batch ${v.batch}, median of ${n} rounds. pure: the design's path alone; ring: inside a real NOP submission loop (ring-only: ${med(ringOnly)}); same/own: every ring on the same programs vs each its own.`,
+    ),
+    ...columns(rows),
+  ];
+  const scaled = v.designs.filter((d) =>
+    v.sizes.some((p) => p > 1 && v.at(d, 'pure', 'shared', p, v.batch, 1)),
+  );
+  if (scaled.length > 0) {
+    out.push('', `by programs registered (pure loop, batch ${v.batch}, 1 thread)`);
+    out.push(
+      ...columns([
+        ['design', ...v.sizes.map(String)],
+        ...scaled.map((d) => [
+          d,
+          ...v.sizes.map((p) => med(v.at(d, 'pure', 'shared', p, v.batch, 1))),
+        ]),
+      ]),
+    );
+  }
+  return out;
+}
+
+function crossCheckSection(r: Results): string[] {
+  const rows = crossCheck(r);
+  const first = rows[0];
+  if (first === undefined) return [];
+  const cell = (c: CrossCheckCell | undefined) =>
+    c === undefined
+      ? '-'
+      : `${ns(c.native.median)}/${c.kernel === null ? '-' : ns(c.kernel.median)}`;
+  return [
+    '',
+    `== cross-check: ns/request a design adds at batch ${first.batch}, native/kernel`,
+    ...wrap(
+      'native: the C design minus the C core, both in a real NOP loop; kernel: its stand-in minus plain NOP (medians of per-round differences). The stand-in exercises the same primitive; for global-array it is NOP itself.',
+    ),
+    ...columns([
+      [
+        'design',
+        'stand-in',
+        ...first.cells.map((c) => `t${c.threads}${c.threads > 1 ? ` ${c.sharing}` : ''}`),
+      ],
+      ...rows.map((x) => [
+        x.design,
+        x.standin ?? '-',
+        ...first.cells.map((c) =>
+          cell(x.cells.find((y) => y.threads === c.threads && y.sharing === c.sharing)),
+        ),
+      ]),
+    ]),
+  ];
+}
+
 function fuzzSection(lane: LaneResult): string[] {
   // Timelines are long; the mail carries each counterexample's one line, the HTML the timeline.
   return ['', ...fuzzTextLines(lane.details as unknown as FuzzReport, 0)];
@@ -137,6 +215,7 @@ function fuzzSection(lane: LaneResult): string[] {
 
 const SECTIONS: Record<string, (lane: LaneResult) => string[]> = {
   kernel: kernelSection,
+  native: nativeSection,
   model: modelSection,
   memory: memorySection,
   fuzz: fuzzSection,
@@ -179,6 +258,7 @@ export function textReport(r: Results, htmlName = 'report.html'): string {
     for (const note of lane.notes) out.push(...wrap(`note: ${note}`, MAIL_WIDTH, '  '));
     if (lane.status === 'ok') out.push(...(SECTIONS[lane.lane]?.(lane) ?? []));
   }
+  out.push(...crossCheckSection(r));
   out.push(
     '',
     ...wrap(

@@ -9,7 +9,7 @@ import { globalArray } from '../../designs/global-array.js';
 
 const options: BenchOptions = {
   quick: true,
-  lanes: ['kernel', 'memory'],
+  lanes: ['kernel', 'native', 'memory'],
   designs: [globalArray],
   batches: [1, 128],
   threads: [1, 2],
@@ -84,6 +84,64 @@ export async function sampleResults(
       [7_860_000],
     ),
   ];
+  // Native lane: constant per-round values, so tests can state exact differences.
+  const nativeCells: [string, string, string, number, number, number][] = [];
+  for (const b of [1, 128]) {
+    const k = b === 1 ? 5 : 1;
+    nativeCells.push(['ring-only', 'ring-only', 'shared', b, 1, 68 * k]);
+    nativeCells.push(['ring-only', 'ring-only', 'shared', b, 2, 68 * k]);
+    for (const t of [1, 2]) {
+      for (const sharing of t === 1 ? ['shared'] : ['shared', 'own']) {
+        nativeCells.push(['core', 'ring', sharing, b, t, 80 * k]);
+        nativeCells.push([
+          'per-fd',
+          'ring',
+          sharing,
+          b,
+          t,
+          (t === 2 && sharing === 'shared' ? 130 : 110) * k,
+        ]);
+        nativeCells.push(['per-fd-fixed', 'ring', sharing, b, t, 106 * k]);
+        if (b === 128) {
+          nativeCells.push(['core', 'pure', sharing, b, t, 10]);
+          nativeCells.push([
+            'per-fd',
+            'pure',
+            sharing,
+            b,
+            t,
+            t === 2 && sharing === 'shared' ? 120 : 40,
+          ]);
+          nativeCells.push(['per-fd-fixed', 'pure', sharing, b, t, 35]);
+        }
+      }
+    }
+  }
+  const nativeMetric = (
+    d: string,
+    loop: string,
+    sharing: string,
+    p: number,
+    b: number,
+    t: number,
+    ns: number,
+  ) =>
+    metric(
+      {
+        id: `native/${d}/${loop}/${sharing}/p${p}/b${b}/t${t}`,
+        lane: 'native',
+        labels: { design: d, loop, sharing, programs: p, batch: b, threads: t },
+        unit: 'ns/req',
+        better: 'lower',
+      },
+      Array.from({ length: 12 }, () => ns),
+    );
+  const native = [
+    ...nativeCells.map(([d, loop, sharing, b, t, ns]) =>
+      nativeMetric(d, loop, sharing, 1, b, t, ns),
+    ),
+    nativeMetric('per-fd', 'pure', 'shared', 65535, 128, 1, 41),
+  ];
   const run = new BenchRun(
     options,
     { quick: true },
@@ -107,6 +165,11 @@ export async function sampleResults(
         notes: ['nop-async: left out of this fixture'],
         details: null,
       }),
+    },
+    {
+      name: 'native',
+      title: 'n',
+      run: async () => ({ metrics: native, notes: [], details: null }),
     },
     {
       name: 'memory',

@@ -4,6 +4,7 @@ import { benchName, benchstatReport } from '../../reports/benchstat.js';
 import { renderCharts } from '../../reports/charts.js';
 import { findings } from '../../reports/findings.js';
 import { esc, htmlReport } from '../../reports/html.js';
+import { crossCheck } from '../../reports/native-view.js';
 import { textReport, wrap } from '../../reports/text.js';
 import { sampleResults } from './fixtures.js';
 
@@ -37,6 +38,42 @@ describe('mail text report', () => {
     assert.match(text, /file-same costs \+\d\.\d% over file-own \(per-fd\)/);
     assert.match(text, /per-ctx 7\.5 MiB/);
     assert.deepEqual(wrap('a b c', 3), ['a b', 'c']);
+  });
+});
+
+describe('native lane in the reports', () => {
+  it('prints the C designs with the cost of every ring naming the same programs', async () => {
+    const text = textReport(await sampleResults());
+    // per-fd: 120 ns with both rings on the same programs, 40 with their own.
+    assert.match(text, /^per-fd +40\.0±0% +120\.0 +40\.0 +3\.00x +110\.0$/m);
+    assert.match(text, /^design +1 +65535\nper-fd +40\.0 +41\.0$/m);
+    assert.match(text, /per-fd \+200\.0%/);
+  });
+
+  it('cross-checks each design against its kernel stand-in', async () => {
+    const r = await sampleResults();
+    const rows = crossCheck(r);
+    const perFd = rows.find((x) => x.design === 'per-fd');
+    assert.equal(perFd?.standin, 'file');
+    // Native: design minus core in the ring loop (110 - 80; 130 - 80 with both rings on one program).
+    assert.deepEqual(
+      perFd?.cells.map((c) => [c.threads, c.sharing, c.native.median]),
+      [
+        [1, 'shared', 30],
+        [2, 'shared', 50],
+        [2, 'own', 30],
+      ],
+    );
+    // Kernel: file-same minus nop, about 103 - 68.
+    const kernel = perFd?.cells[0]?.kernel?.median ?? 0;
+    assert.ok(kernel > 33 && kernel < 37, String(kernel));
+    assert.equal(rows.find((x) => x.design === 'per-fd-fixed')?.standin, 'fixed');
+    assert.equal(
+      rows.some((x) => x.design === 'core'),
+      false,
+    );
+    assert.match(textReport(r), /^per-fd +file +30\.0\/3\d\.\d +50\.0\/3\d\.\d +30\.0\/3\d\.\d$/m);
+    assert.match(htmlReport(r, [], null), /id="cross-check"/);
   });
 });
 
