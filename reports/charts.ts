@@ -6,6 +6,7 @@ import type { ChartConfiguration, ChartItem } from 'chart.js';
 import type { LaneResult, Results } from '../bench/results.js';
 import { MEMORY_RINGS } from './findings.js';
 import { kernelGrid } from './kernel-view.js';
+import { nativeView } from './native-view.js';
 
 export interface ChartImage {
   readonly title: string;
@@ -168,7 +169,36 @@ function modelLines(r: Results): Spec | null {
   };
 }
 
-const CHARTS = [kernelByBatch, kernelVsNop, memoryBars, modelLines];
+function nativeSharing(r: Results): Spec | null {
+  const v = nativeView(lane(r, 'native'));
+  const t = Math.max(...v.threads);
+  if (v.designs.length === 0 || t < 2) return null;
+  const median = (d: string, sharing: string, threads: number) =>
+    v.at(d, 'pure', sharing, 1, v.batch, threads)?.summary.median ?? null;
+  const bars = [
+    { label: '1 thread', sharing: 'shared', threads: 1 },
+    { label: `${t} threads, same programs`, sharing: 'shared', threads: t },
+    { label: `${t} threads, each its own`, sharing: 'own', threads: t },
+  ];
+  return {
+    title: `C designs: ns/request at batch ${v.batch}, programs shared by every ring or not`,
+    caption: `Median ns/request of each C design's path (pure loop, batch ${v.batch}); core is the C io_uring core with no lookup. A bar that grows only with the same programs on every ring is a per-request write to a shared object.`,
+    config: {
+      type: 'bar',
+      data: {
+        labels: [...v.designs],
+        datasets: bars.map((b, i) => ({
+          label: b.label,
+          data: v.designs.map((d) => median(d, b.sharing, b.threads)),
+          backgroundColor: PALETTE[i],
+        })),
+      },
+      options: { scales: { y: { title: { display: true, text: 'ns/request' } } } },
+    },
+  };
+}
+
+const CHARTS = [kernelByBatch, kernelVsNop, nativeSharing, memoryBars, modelLines];
 
 /** Renders every chart the results have data for; `error` says why none could be drawn. */
 export async function renderCharts(
