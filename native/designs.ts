@@ -93,8 +93,11 @@ export interface NativeWorld {
 export interface NativeWorkload {
   readonly design: string;
   readonly programs: number;
-  /** pure: the design's path alone; ring: plus a real NOP batch; ring-only: the real batch alone. */
-  readonly loop: 'pure' | 'ring' | 'ring-only';
+  /**
+   * pure: the design's path alone; iowq: the same with IOSQE_ASYNC (issue without uring_lock);
+   * ring: plus a real NOP batch; ring-only: the real batch alone.
+   */
+  readonly loop: 'pure' | 'iowq' | 'ring' | 'ring-only';
   /** Each ring its own programs (true) or every ring the same ones (false). */
   readonly own: boolean;
 }

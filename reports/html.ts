@@ -155,7 +155,7 @@ function nativeTables(lane: LaneResult): string {
       `pure, ${t} threads, own programs`,
       'same / own',
     );
-  head.push('ring loop, 1 thread');
+  head.push('io-wq, 1 thread', 'ring loop, 1 thread');
   const rows = v.designs.map((d) => {
     const row = [esc(d), cell(v.at(d, 'pure', 'shared', 1, v.batch, 1))];
     if (t > 1) {
@@ -164,7 +164,10 @@ function nativeTables(lane: LaneResult): string {
       const ratio = sharedOverOwn(same, own);
       row.push(cell(same), cell(own), ratio === null ? '' : `${esc(ratio.median.toFixed(2))}x`);
     }
-    row.push(cell(v.at(d, 'ring', 'shared', 1, v.batch, 1)));
+    row.push(
+      cell(v.at(d, 'iowq', 'shared', 1, v.batch, 1)),
+      cell(v.at(d, 'ring', 'shared', 1, v.batch, 1)),
+    );
     return row;
   });
   const scaled = v.designs.filter((d) =>
@@ -175,7 +178,8 @@ function nativeTables(lane: LaneResult): string {
     ...v.sizes.map((p) => cell(v.at(d, 'pure', 'shared', p, v.batch, 1))),
   ]);
   return `<h4>ns/request of the C designs at batch ${esc(v.batch)} (median [95 % interval])</h4>
-<p class="note">pure: the design's prep, issue, completion and cleanup alone, a batch under one uring_lock; ring loop: the
+<p class="note">pure: the design's prep, issue, completion and cleanup alone, a batch under one uring_lock; io-wq: the same
+with IOSQE_ASYNC, issued without uring_lock (v1's designs read their table under SRCU there); ring loop: the
 same inside a real io_uring loop that submits the batch as NOPs (ring-only:
 ${cell(v.at('ring-only', 'ring-only', 'shared', 1, v.batch, 1))}); core: the C io_uring core with no lookup at all. Same
 programs: every ring names the same loaded programs; own: each ring its own.</p>

@@ -86,7 +86,7 @@ function nativeLines(lane: LaneResult): string[] {
   const t = Math.max(...v.threads);
   const head = ['  design', 'pure t1'];
   if (t > 1) head.push(`pure t${t} same`, `pure t${t} own`, 'same/own');
-  head.push('ring t1');
+  head.push('io-wq t1', 'ring t1');
   const rows = [head];
   for (const d of v.designs) {
     const row = [`  ${d}`, cell(v.at(d, 'pure', 'shared', 1, v.batch, 1))];
@@ -96,7 +96,10 @@ function nativeLines(lane: LaneResult): string[] {
       const ratio = sharedOverOwn(same, own);
       row.push(cell(same), cell(own), ratio === null ? '' : `${ratio.median.toFixed(2)}x`);
     }
-    row.push(cell(v.at(d, 'ring', 'shared', 1, v.batch, 1)));
+    row.push(
+      cell(v.at(d, 'iowq', 'shared', 1, v.batch, 1)),
+      cell(v.at(d, 'ring', 'shared', 1, v.batch, 1)),
+    );
     rows.push(row);
   }
   return [

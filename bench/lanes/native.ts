@@ -1,11 +1,12 @@
 // The native lane: every design written in C (native/src/designs/) timed per
 // request on real threads, one ring each. Each request runs the design's
 // prep -> issue -> completion -> cleanup, a batch under one uring_lock as
-// io_submit_sqes() takes it, either alone ("pure") or inside a real
-// io_uring submission loop that also submits the batch as NOPs ("ring").
+// io_submit_sqes() takes it, either alone ("pure"), alone with IOSQE_ASYNC
+// ("iowq": issue without uring_lock, where v1 reads its table under SRCU),
+// or inside a real io_uring loop that also submits the batch as NOPs ("ring").
 // Every ring uses the same programs ("shared") or each its own ("own").
 // Baselines measured in the same rounds: 'core' (the C io_uring core with
-// no lookup) for the pure loop, 'ring-only' (the real NOP batch alone) for
+// no lookup) for the pure and iowq loops, 'ring-only' (the real NOP batch alone) for
 // the ring loop. The pure loop at one thread also scales the registered
 // program count (1, 16, 256, 4096, 65535 where the design holds that many).
 
@@ -55,13 +56,14 @@ export function nativePlan(
   };
   const largest = Math.max(...batches);
   const names = [CORE, ...designs.map((d) => d.name)];
-  const loops: NativeWorkload['loop'][] = withRing ? ['pure', 'ring'] : ['pure'];
+  const loops: NativeWorkload['loop'][] = withRing ? ['pure', 'iowq', 'ring'] : ['pure', 'iowq'];
   for (const t of threads) {
     // Sharing only means something with more than one ring.
-    const sharings: Sharing[] = t > 1 ? ['shared', 'own'] : ['shared'];
     for (const loop of loops) {
-      // The pure loop has no syscall to amortise: its batch only spreads uring_lock; time it at the largest.
-      for (const b of loop === 'pure' ? [largest] : batches) {
+      // The io-wq path is timed with shared programs only: its question is the SRCU read side, not sharing.
+      const sharings: Sharing[] = t > 1 && loop !== 'iowq' ? ['shared', 'own'] : ['shared'];
+      // The pure loops have no syscall to amortise: batch only spreads uring_lock; time them at the largest.
+      for (const b of loop === 'ring' ? batches : [largest]) {
         if (loop === 'ring')
           cells.push({
             workload: workload({ design: RING_ONLY, programs: 1, loop: 'ring-only', own: false }),
@@ -135,9 +137,9 @@ export const nativeLane: Lane = {
         continue;
       }
       const baselineId =
-        w.loop === 'pure'
-          ? nativeId(CORE, 'pure', sharingOf(w), 1, c.batch, c.threads)
-          : nativeId(RING_ONLY, 'ring-only', 'shared', 1, c.batch, c.threads);
+        w.loop === 'ring' || w.loop === 'ring-only'
+          ? nativeId(RING_ONLY, 'ring-only', 'shared', 1, c.batch, c.threads)
+          : nativeId(CORE, w.loop, sharingOf(w), 1, c.batch, c.threads);
       const base = values.get(baselineId);
       metrics.push(
         metric(

@@ -445,7 +445,10 @@ Napi::Value RunNativeLane(const Napi::CallbackInfo &info)
 
 		worker->designs_.push_back(o.Get("design").As<Napi::String>().Utf8Value());
 		worker->workloads_.push_back({ nullptr, o.Get("programs").As<Napi::Number>().Int32Value(),
-					      loop == "pure" ? NW_LOOP_PURE : loop == "ring" ? NW_LOOP_RING : NW_LOOP_RING_ONLY,
+					      loop == "pure"	? NW_LOOP_PURE
+					      : loop == "ring"	? NW_LOOP_RING
+					      : loop == "iowq"	? NW_LOOP_IOWQ
+								: NW_LOOP_RING_ONLY,
 					      o.Get("own").ToBoolean() ? 1 : 0 });
 	}
 	for (uint32_t i = 0; i < cells.Length(); i++) {

@@ -25,7 +25,7 @@ describe('bench command line', () => {
   const cases: [string[], RegExp][] = [
     [
       ['--lanes', 'kernel,warp'],
-      /^bench: --lanes: unknown lane 'warp' \(known: kernel, model, memory, fuzz\)$/,
+      /^bench: --lanes: unknown lane 'warp' \(known: kernel, native, model, memory, fuzz\)$/,
     ],
     [['--designs', 'per-ring'], /^bench: --designs: unknown design 'per-ring'/],
     [['--batches', '1,x'], /^bench: --batches: 'x' is not a whole number from 1 to 256$/],

@@ -19,6 +19,12 @@ describe('native lane plan', () => {
     assert.ok(!cells.some((c) => c.includes('/own/') && c.endsWith('/t1')));
   });
 
+  it('times the io-wq path at the largest batch with shared programs, against the core', () => {
+    assert.ok(cells.includes('core/iowq/shared/p1/b32/t1'));
+    assert.ok(cells.includes('per-ctx/iowq/shared/p1/b32/t2'));
+    assert.ok(!cells.some((c) => c.includes('/iowq/own/')));
+  });
+
   it('times the ring loop at every batch with its ring-only baseline', () => {
     for (const b of [1, 32])
       for (const t of [1, 2]) {
@@ -37,6 +43,6 @@ describe('native lane plan', () => {
   it('measures every cell once per round and leaves the ring out without io_uring', () => {
     assert.equal(new Set(cells).size, cells.length);
     const noRing = nativePlan([perFd], [1, 32], [1], false);
-    assert.ok(noRing.workloads.every((w) => w.loop === 'pure'));
+    assert.ok(noRing.workloads.every((w) => w.loop === 'pure' || w.loop === 'iowq'));
   });
 });

@@ -197,7 +197,7 @@ static int setup(void *arg, int worker, int index, void **ctxp)
 	if (!c)
 		return -ENOMEM;
 	c->v = v;
-	if (v->wl->loop != NW_LOOP_PURE) {
+	if (v->wl->loop == NW_LOOP_RING || v->wl->loop == NW_LOOP_RING_ONLY) {
 		c->real = calloc(1, sizeof(*c->real));
 		if (!c->real) {
 			free(c);
@@ -221,6 +221,7 @@ static int setup(void *arg, int worker, int index, void **ctxp)
 		for (int i = 0; ret == 0 && i < STANDIN_MAX_BATCH; i++) {
 			v->design->target(&name.name, &c->sqes[i]);
 			c->sqes[i].user_data = (uint64_t)i;
+			c->sqes[i].async = v->wl->loop == NW_LOOP_IOWQ;
 		}
 	}
 	if (ret < 0) {

@@ -17,6 +17,7 @@ enum nw_loop {
 	NW_LOOP_PURE,		/* the design's path only */
 	NW_LOOP_RING,		/* the design's path plus a real NOP batch */
 	NW_LOOP_RING_ONLY,	/* the real NOP batch only: the ring loop's baseline */
+	NW_LOOP_IOWQ,		/* the design's path with IOSQE_ASYNC: issue on io-wq, without uring_lock */
 };
 
 /* What one variant runs. */

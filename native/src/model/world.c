@@ -78,14 +78,14 @@ int call_program(struct world *w, struct req *req, struct program *prog, enum ca
 	bool freed = atomic_load_explicit(&prog->magic, memory_order_acquire) != PROG_LIVE;
 	int ret = 0;
 
-	if (freed)
-		atomic_fetch_add(&w->violations.freed_calls, 1);
 	if (!program_has(prog, cb)) {
-		/* A NULL callback pointer: an oops in the kernel. */
+		/* A NULL callback pointer: an oops in the kernel, whatever the program's state. */
 		atomic_fetch_add(&w->violations.null_calls, 1);
 		log_event(w, (struct log_event){ .program = prog->id, .callback = cb, .null_call = true });
 		return 0;
 	}
+	if (freed)
+		atomic_fetch_add(&w->violations.freed_calls, 1);
 	if (cb == CB_PREP)
 		ret = prog->spec.prep_ret;
 	if (cb == CB_ISSUE) {
@@ -179,12 +179,12 @@ void ring_wake(struct io_ring_ctx *ring)
 	pthread_mutex_unlock(&ring->wq_lock);
 }
 
-void rsrc_node_put(struct rsrc_node *node)
+void rsrc_node_put(struct world *w, struct rsrc_node *node)
 {
 	int left = lref_dec(&node->refs);
 
 	if (left < 0)
-		fprintf(stderr, "iou-dispatch: BUG: rsrc node refs below zero\n");
+		atomic_fetch_add(&w->violations.ref_underflow, 1);
 	if (left == 0) {
 		fput(node->file);
 		free(node);
@@ -202,7 +202,7 @@ void ring_fixed_set(struct io_ring_ctx *ring, int index, struct kfile *file)
 	}
 	ring->fixed[index] = node;
 	if (old)
-		rsrc_node_put(old);
+		rsrc_node_put(ring->world, old);
 }
 
 /* io_ring_exit_work() once every request is freed: the design's part, then the fixed files. */
@@ -237,7 +237,6 @@ int sys_setup(struct world *w, struct process *proc, bool bpf)
 	current_proc = proc;
 	struct io_ring_ctx *ring = world_alloc(w, sizeof(*ring));
 
-	ring->id = atomic_fetch_add(&w->next_ring_id, 1) + 1;
 	ring->owner = proc;
 	ring->bpf = bpf;
 	ring->world = w;
@@ -255,6 +254,8 @@ int sys_setup(struct world *w, struct process *proc, bool bpf)
 		atomic_store(&ring->freed, true);	/* never visible: nothing to tear down */
 		return ret;
 	}
+	/* Ids count the rings that were created: a refused setup does not use one up. */
+	ring->id = atomic_fetch_add(&w->next_ring_id, 1) + 1;
 	ret = fd_install(&proc->fds, &ring->file);
 	task_work_run();
 	return ret;
@@ -304,7 +305,7 @@ static void free_request(struct world *w, struct req *req)
 		req->file = NULL;
 	}
 	if (req->node) {
-		rsrc_node_put(req->node);
+		rsrc_node_put(w, req->node);
 		req->node = NULL;
 	}
 	req->state = REQ_FREED;
@@ -341,22 +342,28 @@ static void punt(struct punted *list, struct req *req)
 	list->tail = &req->next;
 }
 
-/* io_wq_submit_work(): issue without uring_lock, then complete as task work under it. */
-static void io_wq_work(struct world *w, struct req *req)
+/*
+ * io-wq: each punted request is issued without uring_lock (io_wq_submit_work);
+ * the completions then run as the submitter's task work, in order, under one
+ * uring_lock, as task work batches them.
+ */
+static void io_wq_run(struct world *w, struct io_ring_ctx *ring, struct req *punted)
 {
-	struct io_ring_ctx *ring = req->ring;
-
-	req->state = REQ_ISSUED;
-	int ret = w->design->issue(w, req, true);
-
+	for (struct req *req = punted; req; req = req->next) {
+		req->state = REQ_ISSUED;
+		req->wq_ret = w->design->issue(w, req, true);
+	}
 	pthread_mutex_lock(&ring->uring_lock);
-	if (ret == IOU_ISSUE_SKIP_COMPLETE)
-		park(req);
-	else if (ret == IOU_COMPLETE) {
-		post_cqe(ring, req, req->res);
-		free_request(w, req);
-	} else {
-		fail_request(w, req, ret);	/* -EAGAIN is final on io-wq */
+	for (struct req *req = punted, *next; req; req = next) {
+		next = req->next;	/* parking or freeing reuses the link */
+		if (req->wq_ret == IOU_ISSUE_SKIP_COMPLETE)
+			park(req);
+		else if (req->wq_ret == IOU_COMPLETE) {
+			post_cqe(ring, req, req->res);
+			free_request(w, req);
+		} else {
+			fail_request(w, req, req->wq_ret);	/* -EAGAIN is final on io-wq */
+		}
 	}
 	pthread_mutex_unlock(&ring->uring_lock);
 }
@@ -392,12 +399,8 @@ void io_submit_batch(struct world *w, struct process *proc, struct io_ring_ctx *
 		}
 	}
 	pthread_mutex_unlock(&ring->uring_lock);
-	while (punted.head) {
-		struct req *req = punted.head;
-
-		punted.head = req->next;
-		io_wq_work(w, req);
-	}
+	if (punted.head)
+		io_wq_run(w, ring, punted.head);
 }
 
 int io_reap(struct io_ring_ctx *ring, struct cqe *out, int max)

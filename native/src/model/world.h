@@ -7,9 +7,9 @@
  * links, and the io_uring core that submits a batch under one uring_lock.
  *
  * Differences from the TypeScript model, all deliberate:
- * - an IOSQE_ASYNC request is issued by the submitting thread itself once it
- *   has dropped uring_lock (a synchronous io-wq); its completion then
- *   retakes uring_lock as task work would;
+ * - IOSQE_ASYNC requests are issued by the submitting thread itself once it
+ *   has dropped uring_lock (a synchronous io-wq); their completions then run
+ *   in order under one uring_lock, as the submitter's task work would;
  * - freed programs, files and rings are poisoned and kept until the world
  *   is destroyed, so a use after free is counted (world->violations), not
  *   undefined behaviour.
@@ -141,6 +141,7 @@ struct req {
 	struct rsrc_node *node;		/* req->file_node, put when freed */
 	struct program *ops;		/* uring_bpf_data.ops (v2/v3), cached by prep */
 	unsigned op;			/* the op id prep decoded */
+	int wq_ret;			/* what the io-wq issue returned */
 	struct req *next;
 };
 
@@ -203,7 +204,7 @@ void ring_wait(struct io_ring_ctx *ring, bool (*done)(void *arg), void *arg);
 void ring_wake(struct io_ring_ctx *ring);
 /* The fixed-file table: a new node for `file` in `index` (dropping the old one); NULL clears. */
 void ring_fixed_set(struct io_ring_ctx *ring, int index, struct kfile *file);
-void rsrc_node_put(struct rsrc_node *node);
+void rsrc_node_put(struct world *w, struct rsrc_node *node);
 /* Counts a bad access past a table's end. */
 void world_oob(struct world *w);
 
