@@ -97,7 +97,8 @@ int main(int argc, char **argv)
 		struct nw_design_info info;
 
 		for (int i = 0; nw_design_info(i, &info) == 0; i++)
-			failed |= run_one(info.name, (int)threads, (unsigned long)ops, (unsigned)seed);
+			if (run_one(info.name, (int)threads, (unsigned long)ops, (unsigned)seed))
+				failed = 1;
 		return failed;
 	}
 	char *copy = strdup(designs), *save = NULL;
@@ -105,12 +106,13 @@ int main(int argc, char **argv)
 	for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
 		int r = run_one(name, (int)threads, (unsigned long)ops, (unsigned)seed);
 
-		if (r == 2 || (r && 0)) {
+		if (r == 2) {	/* an unknown design is a usage error */
 			free(copy);
 			return 2;
 		}
-		failed |= r;
+		if (r)
+			failed = 1;
 	}
 	free(copy);
-	return failed ? 1 : 0;
+	return failed;
 }
