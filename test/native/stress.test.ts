@@ -1,0 +1,94 @@
+// The C designs' concurrent stress: worker_threads sharing one design
+// instance through the addon's handle, and the standalone iou-stress binary
+// (the one the sanitizer runs build). Every violation counter, wrong, failed
+// and missing completion must stay 0. Skips with the reason when the addon
+// or the binary is not built.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { clean, nativeDesigns, type StressStats } from '../../native/designs.js';
+import { STRESS_BINARY } from '../../native/index.js';
+import type { StressJob } from './stress-worker.js';
+
+const native = nativeDesigns();
+const designs = native.ok ? native.addon.designDefs().map((d) => d.name) : [];
+const WORKER = new URL('./stress-worker.js', import.meta.url);
+const WORKERS = 3;
+const OPS = 10_000;
+
+/** One worker's stats, or a rejection saying how it ended without them. */
+function stressWorker(job: StressJob): Promise<StressStats> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER, { workerData: job });
+    let stats: StressStats | undefined;
+    worker.once('message', (m: StressStats) => {
+      stats = m;
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (stats !== undefined && code === 0) resolve(stats);
+      else reject(new Error(`stress worker (seed ${job.seed}) exited ${code} without stats`));
+    });
+  });
+}
+
+describe('stress from worker_threads on one shared world', {
+  skip: native.ok ? false : native.reason,
+}, () => {
+  for (const [d, design] of designs.entries()) {
+    it(`${design}: ${WORKERS} workers × ${OPS} ops, no violation and every request completed`, async () => {
+      assert.ok(native.ok);
+      const { addon } = native;
+      const handle = addon.stressCreate(design);
+      const start = new SharedArrayBuffer(4);
+      const runs = await Promise.allSettled(
+        Array.from({ length: WORKERS }, (_, w) =>
+          stressWorker({ handle, seed: 1000 * (d + 1) + w, ops: OPS, start, workers: WORKERS }),
+        ),
+      );
+      // Only once every worker is done with the world may it be destroyed.
+      const violations = addon.stressFinish(handle);
+      for (const run of runs) if (run.status === 'rejected') throw run.reason;
+      assert.ok(clean(violations), `violations: ${JSON.stringify(violations)}`);
+      for (const [w, run] of runs.entries()) {
+        assert.equal(run.status, 'fulfilled');
+        const s = run.value;
+        assert.deepEqual(
+          { wrongProgram: s.wrongProgram, failed: s.failed, missing: s.missing },
+          { wrongProgram: 0, failed: 0, missing: 0 },
+          `worker ${w}`,
+        );
+        assert.equal(s.completed, s.submitted, `worker ${w}: every SQE has its CQE`);
+        assert.ok(s.registered > 0, `worker ${w} registered something`);
+        assert.ok(s.submitted > 0, `worker ${w} submitted something`);
+      }
+    });
+  }
+});
+
+describe('standalone iou-stress', {
+  skip: existsSync(STRESS_BINARY) ? false : 'iou-stress not built (npm run build:native)',
+}, () => {
+  it('runs every design clean and prints one ok line per design', () => {
+    const run = spawnSync(STRESS_BINARY, ['--threads', '3', '--ops', '2000', '--seed', '7'], {
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const lines = run.stdout.trim().split('\n');
+    const names = lines.map((line) => line.split(/\s+/)[0]);
+    if (native.ok) assert.deepEqual(names, designs);
+    else assert.ok(lines.length > 0);
+    for (const line of lines) assert.match(line, /^\S+\s+ok\s/);
+  });
+
+  it('answers bad usage with one line and exit 2', () => {
+    const run = spawnSync(STRESS_BINARY, ['--threads', '0'], { encoding: 'utf8' });
+    assert.equal(run.status, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(run.stderr.trim().split('\n').length, 1);
+    assert.match(run.stderr, /^iou-stress: --threads wants 1\.\.64/);
+  });
+});
