@@ -133,7 +133,8 @@ export function compareText(
     ),
     '',
   ];
-  const rows = [['base', '', '%change', 'new', '', 'metric']];
+  const rows = [['base', '', '%change', 'new', '']];
+  const labels = ['metric'];
   for (const d of c.deltas) {
     const mark = d.regression ? ' REGRESSION' : d.improvement ? ' improved' : '';
     rows.push([
@@ -142,11 +143,18 @@ export function compareText(
       changeCell(d),
       num(d.next.summary.median),
       spread(d.next),
-      `${d.id}${mark}`,
     ]);
+    labels.push(`${d.id}${mark}`);
   }
-  const table = columns(rows).map((l) => (l.length <= MAIL_WIDTH ? l : l.slice(0, MAIL_WIDTH)));
-  out.push(...table);
+  // The metric goes last, left-aligned; one too long for the line goes below it, indented.
+  const numberLines = columns(rows);
+  const width = Math.max(...numberLines.map((l) => l.length));
+  numberLines.forEach((numbers, i) => {
+    const label = labels[i] ?? '';
+    const line = `${numbers.padEnd(width)}  ${label}`;
+    if (line.length <= MAIL_WIDTH) out.push(line);
+    else out.push(numbers, `    ${label}`.slice(0, MAIL_WIDTH));
+  });
   if (c.onlyInBase.length > 0)
     out.push('', ...wrap(`only in ${baseName}: ${c.onlyInBase.join(', ')}`));
   if (c.onlyInNew.length > 0)
