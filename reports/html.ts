@@ -9,7 +9,7 @@ import type { ChartImage } from './charts.js';
 import { bytes, findings, pct } from './findings.js';
 import { fuzzHtml } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
-import { crossCheck, nativeView, sharedOverOwn } from './native-view.js';
+import { crossCheck, nativeTable, nativeView } from './native-view.js';
 
 /** Escapes text for HTML element content and attribute values. */
 export function esc(value: unknown): string {
@@ -147,29 +147,15 @@ ${table(['design', ...sizes.map((n) => `${n}`)], rows)}`;
 
 function nativeTables(lane: LaneResult): string {
   const v = nativeView(lane);
-  const t = Math.max(...v.threads);
-  const head = ['design', 'pure, 1 thread'];
-  if (t > 1)
-    head.push(
-      `pure, ${t} threads, same programs`,
-      `pure, ${t} threads, own programs`,
-      'same / own',
-    );
-  head.push('io-wq, 1 thread', 'ring loop, 1 thread');
-  const rows = v.designs.map((d) => {
-    const row = [esc(d), cell(v.at(d, 'pure', 'shared', 1, v.batch, 1))];
-    if (t > 1) {
-      const same = v.at(d, 'pure', 'shared', 1, v.batch, t);
-      const own = v.at(d, 'pure', 'own', 1, v.batch, t);
-      const ratio = sharedOverOwn(same, own);
-      row.push(cell(same), cell(own), ratio === null ? '' : `${esc(ratio.median.toFixed(2))}x`);
-    }
-    row.push(
-      cell(v.at(d, 'iowq', 'shared', 1, v.batch, 1)),
-      cell(v.at(d, 'ring', 'shared', 1, v.batch, 1)),
-    );
-    return row;
+  const { head, rows } = nativeTable(v, cell, {
+    pure: 'pure, 1 thread',
+    same: 'pure, N threads, same programs',
+    own: 'pure, N threads, own programs',
+    ratio: 'same / own',
+    iowq: 'io-wq, 1 thread',
+    ring: 'ring loop, 1 thread',
   });
+  const escaped = rows.map(([d, ...r]) => [esc(d), ...r]);
   const scaled = v.designs.filter((d) =>
     v.sizes.some((p) => p > 1 && v.at(d, 'pure', 'shared', p, v.batch, 1) !== undefined),
   );
@@ -183,7 +169,7 @@ with IOSQE_ASYNC, issued without uring_lock (v1's designs read their table under
 same inside a real io_uring loop that submits the batch as NOPs (ring-only:
 ${cell(v.at('ring-only', 'ring-only', 'shared', 1, v.batch, 1))}); core: the C io_uring core with no lookup at all. Same
 programs: every ring names the same loaded programs; own: each ring its own.</p>
-${table(head, rows)}
+${table(head, escaped)}
 <h4>ns/request by programs registered (pure loop, batch ${esc(v.batch)}, 1 thread)</h4>
 ${table(['design', ...v.sizes.map((p) => `${p}`)], scaleRows)}`;
 }

@@ -49,6 +49,39 @@ export function sharedOverOwn(shared: Metric | undefined, own: Metric | undefine
 }
 
 /** One cross-check cell: what the design adds natively and what its stand-in adds in the kernel. */
+/**
+ * The per-design table every renderer prints: one thread pure, the largest
+ * thread count with the same programs and with its own (and their per-round
+ * ratio), the io-wq loop and the ring loop. `fmt` renders one metric; the
+ * header names columns as `names` says.
+ */
+export function nativeTable(
+  v: NativeView,
+  fmt: (m: Metric | undefined) => string,
+  names: { pure: string; same: string; own: string; ratio: string; iowq: string; ring: string },
+): { head: string[]; rows: string[][] } {
+  const t = Math.max(...v.threads);
+  const head = ['design', names.pure];
+  if (t > 1)
+    head.push(names.same.replace('N', String(t)), names.own.replace('N', String(t)), names.ratio);
+  head.push(names.iowq, names.ring);
+  const rows = v.designs.map((d) => {
+    const row = [d, fmt(v.at(d, 'pure', 'shared', 1, v.batch, 1))];
+    if (t > 1) {
+      const same = v.at(d, 'pure', 'shared', 1, v.batch, t);
+      const own = v.at(d, 'pure', 'own', 1, v.batch, t);
+      const ratio = sharedOverOwn(same, own);
+      row.push(fmt(same), fmt(own), ratio === null ? '-' : `${ratio.median.toFixed(2)}x`);
+    }
+    row.push(
+      fmt(v.at(d, 'iowq', 'shared', 1, v.batch, 1)),
+      fmt(v.at(d, 'ring', 'shared', 1, v.batch, 1)),
+    );
+    return row;
+  });
+  return { head, rows };
+}
+
 export interface CrossCheckCell {
   readonly threads: number;
   readonly sharing: 'shared' | 'own';

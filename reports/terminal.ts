@@ -6,7 +6,7 @@ import type { FuzzReport } from '../fuzz/matrix.js';
 import { bytes } from './findings.js';
 import { fuzzMatrixLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
-import { nativeView, sharedOverOwn } from './native-view.js';
+import { nativeTable, nativeView } from './native-view.js';
 import { columns } from './text.js';
 
 function fmt(x: number, unit: string): string {
@@ -83,28 +83,17 @@ function modelLines(lane: LaneResult): string[] {
 
 function nativeLines(lane: LaneResult): string[] {
   const v = nativeView(lane);
-  const t = Math.max(...v.threads);
-  const head = ['  design', 'pure t1'];
-  if (t > 1) head.push(`pure t${t} same`, `pure t${t} own`, 'same/own');
-  head.push('io-wq t1', 'ring t1');
-  const rows = [head];
-  for (const d of v.designs) {
-    const row = [`  ${d}`, cell(v.at(d, 'pure', 'shared', 1, v.batch, 1))];
-    if (t > 1) {
-      const same = v.at(d, 'pure', 'shared', 1, v.batch, t);
-      const own = v.at(d, 'pure', 'own', 1, v.batch, t);
-      const ratio = sharedOverOwn(same, own);
-      row.push(cell(same), cell(own), ratio === null ? '' : `${ratio.median.toFixed(2)}x`);
-    }
-    row.push(
-      cell(v.at(d, 'iowq', 'shared', 1, v.batch, 1)),
-      cell(v.at(d, 'ring', 'shared', 1, v.batch, 1)),
-    );
-    rows.push(row);
-  }
+  const { head, rows } = nativeTable(v, cell, {
+    pure: 'pure t1',
+    same: 'pure tN same',
+    own: 'pure tN own',
+    ratio: 'same/own',
+    iowq: 'io-wq t1',
+    ring: 'ring t1',
+  });
   return [
     `  ns/request of the C designs at batch ${v.batch} (median ±half-IQR; same/own = every ring on the same programs vs each its own)`,
-    ...columns(rows),
+    ...columns([head, ...rows].map(([d, ...r]) => [`  ${d}`, ...r])),
   ];
 }
 

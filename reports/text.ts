@@ -8,7 +8,7 @@ import type { FuzzReport } from '../fuzz/matrix.js';
 import { bytes, findings, MEMORY_PROGRAMS, MEMORY_RINGS } from './findings.js';
 import { fuzzTextLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
-import { type CrossCheckCell, crossCheck, nativeView, sharedOverOwn } from './native-view.js';
+import { type CrossCheckCell, crossCheck, nativeTable, nativeView } from './native-view.js';
 
 export const MAIL_WIDTH = 80;
 
@@ -136,31 +136,21 @@ function nativeSection(lane: LaneResult): string[] {
   const t = Math.max(...v.threads);
   const n = lane.metrics[0]?.summary.n ?? 0;
   const med = (m: Metric | undefined) => (m === undefined ? '-' : ns(m.summary.median));
-  const head = ['design', 'pure'];
-  if (t > 1) head.push(`t${t} same`, `t${t} own`, 'same/own');
-  head.push('io-wq', 'ring');
-  const rows = [head];
-  for (const d of v.designs) {
-    const row = [d, med(v.at(d, 'pure', 'shared', 1, v.batch, 1))];
-    if (t > 1) {
-      const same = v.at(d, 'pure', 'shared', 1, v.batch, t);
-      const own = v.at(d, 'pure', 'own', 1, v.batch, t);
-      const ratio = sharedOverOwn(same, own);
-      row.push(med(same), med(own), ratio === null ? '-' : `${ratio.median.toFixed(2)}x`);
-    }
-    row.push(
-      med(v.at(d, 'iowq', 'shared', 1, v.batch, 1)),
-      med(v.at(d, 'ring', 'shared', 1, v.batch, 1)),
-    );
-    rows.push(row);
-  }
+  const { head, rows } = nativeTable(v, med, {
+    pure: 'pure',
+    same: 'tN same',
+    own: 'tN own',
+    ratio: 'same/own',
+    iowq: 'io-wq',
+    ring: 'ring',
+  });
   const ringOnly = v.at('ring-only', 'ring-only', 'shared', 1, v.batch, 1);
   const out = [
     '',
     ...wrap(
       `ns/request of the C designs at batch ${v.batch}, median of ${n} rounds, 1 thread unless t${t}. pure: the design's path alone; io-wq: the same with IOSQE_ASYNC (issue without uring_lock); ring: inside a real NOP submission loop (ring-only: ${med(ringOnly)}); same/own: every ring on the same programs vs each its own.`,
     ),
-    ...columns(rows),
+    ...columns([head, ...rows]),
   ];
   const scaled = v.designs.filter((d) =>
     v.sizes.some((p) => p > 1 && v.at(d, 'pure', 'shared', p, v.batch, 1)),
