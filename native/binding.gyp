@@ -32,6 +32,8 @@
       "sources": [
         "src/addon.cc",
         "src/addon_designs.cc",
+        "src/addon_bpf.cc",
+        "src/bpf_standins.c",
         "src/seccomp.c",
         "src/model/lane.c",
         "<@(kernel_lane_sources)",

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BpfAddon } from './bpf.js';
 import type { DesignsAddon } from './designs.js';
 
 /** Where node-gyp puts the addon and the standalone binary. */
@@ -59,7 +60,7 @@ export interface RawCell {
   readonly nsPerReq: number[];
 }
 
-interface Addon extends DesignsAddon {
+interface Addon extends DesignsAddon, BpfAddon {
   probe(): RawProbe;
   standins(): StandinDef[];
   nopOnce(nopFlags: number, sqeFlags: number, ringFlags: number, len: number): number;

@@ -251,6 +251,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	exports.Set("runStandins", Napi::Function::New(env, RunStandins));
 	exports.Set("denyIoUring", Napi::Function::New(env, DenyIoUring));
 	InitDesigns(env, exports);
+	InitBpf(env, exports);
 	return exports;
 }
 

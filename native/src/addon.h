@@ -43,5 +43,7 @@ int ReadList(Napi::Object opts, const char *key, int *out, int max);
 
 // Adds the C-design functions to the addon's exports.
 void InitDesigns(Napi::Env env, Napi::Object exports);
+// Adds the in-kernel BPF stand-ins to the addon's exports.
+void InitBpf(Napi::Env env, Napi::Object exports);
 
 #endif

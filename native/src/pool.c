@@ -73,9 +73,17 @@ static double sample(struct pool *p, int variant, unsigned batch, unsigned long 
 {
 	double sum = 0;
 
+	if (p->v->before) {
+		int ret = p->v->before(p->v->arg, variant);
+
+		if (ret < 0)
+			return ret;
+	}
 	p->cmd = (struct command){ .variant = variant, .batch = batch, .iters = iters, .active = active };
 	pthread_barrier_wait(&p->start);
 	pthread_barrier_wait(&p->end);
+	if (p->v->after)
+		p->v->after(p->v->arg, variant);
 	for (int i = 0; i < active; i++) {
 		if (p->workers[i].elapsed < 0)
 			return (double)p->workers[i].elapsed;

@@ -22,6 +22,9 @@ struct pool_variants {
 	/* Runs `iters` batches of `batch` requests: elapsed ns, or -errno of a failed request. */
 	long long (*run)(void *ctx, unsigned batch, unsigned long iters);
 	void (*teardown)(void *arg, void *ctx);
+	/* Optional, on the coordinating thread around every sample of variant `v` (global state: attach, detach). */
+	int (*before)(void *arg, int v);
+	void (*after)(void *arg, int v);
 };
 
 /* One measured cell: a variant at one batch size on `threads` workers at once. */

@@ -73,7 +73,7 @@ static void fill_sqe(struct standin_ctx *ctx, struct iou_sqe *sqe)
 	sqe->flags = (unsigned char)def->sqe_flags;
 	sqe->fd = (def->nop_flags & IORING_NOP_FIXED_FILE) ? 0 : ctx->file_fd;
 	sqe->personality = ctx->personality;
-	sqe->user_data = 1;
+	sqe->user_data = ctx->user_data;
 }
 
 void standin_setup(struct standin_ctx *ctx, const struct standin_def *def, int shared_fd)
@@ -86,6 +86,7 @@ void standin_setup(struct standin_ctx *ctx, const struct standin_def *def, int s
 	ctx->def = def;
 	ctx->own_fd = -1;
 	ctx->file_fd = -1;
+	ctx->user_data = 1;
 	ret = ring_init(&ctx->ring, RING_ENTRIES, 0, 1);
 	if (ret < 0) {
 		ctx->error = ret;

@@ -40,6 +40,7 @@ struct standin_ctx {
 	unsigned short personality;
 	int error;		/* 0, or -errno why it cannot run here */
 	int check_res;		/* CQE res of the one-request check */
+	unsigned long long user_data;	/* every SQE's user_data (1 unless set after setup) */
 };
 
 /*

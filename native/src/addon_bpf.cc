@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+// Node glue for the in-kernel BPF stand-ins (bpf_standins.c): the shape
+// table, a check that loads, attaches and counts each shape, and the timed
+// run on the shared pool with progress.
+#include "addon.h"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "bpf_standins.h"
+}
+
+namespace {
+
+struct bpf_offsets ReadOffsets(Napi::Value value)
+{
+	Napi::Object o = value.As<Napi::Object>();
+
+	return { o.Get("userData").As<Napi::Number>().Int32Value(), o.Get("ctx").As<Napi::Number>().Int32Value() };
+}
+
+Napi::Value BpfShapes(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	Napi::Array out = Napi::Array::New(env, BPF_SHAPE_COUNT);
+
+	for (int s = 0; s < BPF_SHAPE_COUNT; s++) {
+		const struct bpf_shape_def *d = &bpf_shape_defs[s];
+		Napi::Object o = Napi::Object::New(env);
+
+		o.Set("name", d->name);
+		o.Set("designs", d->designs);
+		o.Set("what", d->what);
+		o.Set("tracepoint", d->tracepoint ? Napi::Value(Napi::String::New(env, d->tracepoint)) : env.Null());
+		o.Set("baseline", bpf_shape_defs[d->baseline].name);
+		out.Set(s, o);
+	}
+	return out;
+}
+
+// bpfCheck({ userData, ctx }, n): loads everything, runs n requests per shape on this thread.
+// { error: null, counts: number[] } (calls of the found program, or -errno), or { error, errno }.
+Napi::Value BpfCheck(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	struct bpf_offsets off = ReadOffsets(info[0]);
+	int n = info[1].As<Napi::Number>().Int32Value();
+	struct bpf_standins st;
+	Napi::Object out = Napi::Object::New(env);
+	int ret = bpf_standins_load(&st, &off);
+
+	if (ret < 0) {
+		out.Set("error", st.error);
+		out.Set("errno", ret);
+		return out;
+	}
+	Napi::Array counts = Napi::Array::New(env, BPF_SHAPE_COUNT);
+
+	for (int s = 0; s < BPF_SHAPE_COUNT; s++)
+		counts.Set(s, (double)bpf_standins_check(&st, s, n));
+	bpf_standins_unload(&st);
+	out.Set("error", env.Null());
+	out.Set("counts", counts);
+	return out;
+}
+
+class BpfWorker : public ProgressWorker {
+public:
+	BpfWorker(Napi::Env env, Napi::Function onProgress) : ProgressWorker(env, onProgress) {}
+	~BpfWorker() override { pool_cells_free(cells_.data(), (int)cells_.size()); }
+
+	struct bpf_offsets off_ = {};
+	std::vector<int> shapes_;
+	std::vector<struct pool_cell> cells_;
+	std::vector<int> cpus_;
+	int rounds_ = 1;
+	double sample_ms_ = 10;
+
+protected:
+	bool Run(std::string &error) override
+	{
+		struct bpf_standins st;
+		char err[256] = "";
+
+		if (bpf_standins_load(&st, &off_) < 0) {
+			error = st.error;
+			return false;
+		}
+		struct bpf_run_opts o = {};
+
+		o.shapes = shapes_.data();
+		o.nshapes = (int)shapes_.size();
+		o.plan.cells = cells_.data();
+		o.plan.ncells = (int)cells_.size();
+		o.plan.rounds = rounds_;
+		o.plan.sample_ms = sample_ms_;
+		o.plan.cpus = cpus_.data();
+		o.plan.ncpus = (int)cpus_.size();
+		o.plan.progress = &ProgressWorker::Report;
+		o.plan.progress_arg = this;
+		int ret = bpf_standins_run(&st, &o, err, sizeof(err));
+
+		bpf_standins_unload(&st);
+		if (ret == 0)
+			return true;
+		error = err;
+		return false;
+	}
+
+	Napi::Value Result(Napi::Env env) override
+	{
+		Napi::Array cells = Napi::Array::New(env, cells_.size());
+
+		for (size_t i = 0; i < cells_.size(); i++) {
+			const struct pool_cell &c = cells_[i];
+			Napi::Object o = Napi::Object::New(env);
+			Napi::Array ns = Napi::Array::New(env);
+
+			o.Set("shape", bpf_shape_defs[shapes_[(size_t)c.variant]].name);
+			o.Set("batch", c.batch);
+			o.Set("threads", c.threads);
+			o.Set("error", c.error);
+			o.Set("iters", (double)c.iters);
+			for (int r = 0; !c.error && r < rounds_; r++)
+				ns.Set(r, c.ns_per_req[r]);
+			o.Set("nsPerReq", ns);
+			cells.Set(i, o);
+		}
+		return cells;
+	}
+};
+
+// runBpfStandins({ userData, ctx }, { shapes: number[], batches, threads, cpus, rounds, sampleMs }, onProgress?)
+Napi::Value RunBpfStandins(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	Napi::Object o = info[1].As<Napi::Object>();
+	Napi::Function onProgress = info.Length() > 2 && info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
+	BpfWorker *worker = new BpfWorker(env, onProgress);
+	int shapes[BPF_SHAPE_COUNT], batches[16], threads[16], cpus[POOL_MAX_THREADS];
+	int nshapes = ReadList(o, "shapes", shapes, BPF_SHAPE_COUNT);
+	int nbatches = ReadList(o, "batches", batches, 16);
+	int nthreads = ReadList(o, "threads", threads, 16);
+	int ncpus = ReadList(o, "cpus", cpus, POOL_MAX_THREADS);
+
+	worker->off_ = ReadOffsets(info[0]);
+	for (int i = 0; i < nshapes; i++) {
+		if (shapes[i] < 0 || shapes[i] >= BPF_SHAPE_COUNT) {
+			delete worker;
+			Napi::RangeError::New(env, "BPF stand-in shape out of range").ThrowAsJavaScriptException();
+			return env.Undefined();
+		}
+		worker->shapes_.push_back(shapes[i]);
+	}
+	// Round order: threads, then batch, then shape (each shape next to its baseline).
+	for (int t = 0; t < nthreads; t++)
+		for (int b = 0; b < nbatches; b++)
+			for (int s = 0; s < nshapes; s++) {
+				struct pool_cell c = {};
+
+				c.variant = s;
+				c.batch = (unsigned)batches[b];
+				c.threads = threads[t];
+				worker->cells_.push_back(c);
+			}
+	worker->cpus_.assign(cpus, cpus + ncpus);
+	worker->rounds_ = o.Get("rounds").As<Napi::Number>().Int32Value();
+	worker->sample_ms_ = o.Get("sampleMs").As<Napi::Number>().DoubleValue();
+	Napi::Promise promise = worker->Promise();
+
+	worker->Queue();
+	return promise;
+}
+
+} // namespace
+
+void InitBpf(Napi::Env env, Napi::Object exports)
+{
+	exports.Set("bpfShapes", Napi::Function::New(env, BpfShapes));
+	exports.Set("bpfCheck", Napi::Function::New(env, BpfCheck));
+	exports.Set("runBpfStandins", Napi::Function::New(env, RunBpfStandins));
+}
