@@ -48,6 +48,14 @@ export interface BtfTypes {
   sizeOf(name: string): number | undefined;
   /** Whether a struct or union of that name exists. */
   has(name: string): boolean;
+  /** Member names of the named struct or union, in order; undefined when there is none. */
+  members(name: string): string[] | undefined;
+  /**
+   * Byte offset of `path` ('cqe.user_data') inside the named struct, through
+   * nested structs and unions (anonymous ones included); undefined when a
+   * step is missing or is a bitfield.
+   */
+  offsetOf(name: string, path: string): number | undefined;
   /** Number of type records read. */
   readonly count: number;
 }
@@ -71,6 +79,12 @@ export function parseBtf(data: Buffer): BtfTypes {
     return data.toString('latin1', start, end < 0 ? strOff + strLen : end);
   };
   const sizes = new Map<string, number>();
+  /** Type id (1-based, in order) of each struct or union, by name (the first of that name). */
+  const ids = new Map<string, number>();
+  /** Per type id: its kind, the type it refers to (typedefs, modifiers) and its members (structs, unions). */
+  const types: { kind: number; ref: number; members: Member[] }[] = [
+    { kind: 0, ref: 0, members: [] },
+  ];
   let count = 0;
   for (let pos = typeOff; pos < typeOff + typeLen; ) {
     const nameOff = data.readUInt32LE(pos);
@@ -78,14 +92,83 @@ export function parseBtf(data: Buffer): BtfTypes {
     const sizeOrType = data.readUInt32LE(pos + 8);
     const kind = (info >>> 24) & 0x1f;
     const vlen = info & 0xffff;
-    if ((kind === KIND_STRUCT || kind === KIND_UNION) && nameOff !== 0) {
-      const name = nameAt(nameOff);
-      if (!sizes.has(name)) sizes.set(name, sizeOrType);
+    const bitfields = info >>> 31 === 1;
+    const members: Member[] = [];
+    if (kind === KIND_STRUCT || kind === KIND_UNION) {
+      if (nameOff !== 0) {
+        const name = nameAt(nameOff);
+        if (!sizes.has(name)) {
+          sizes.set(name, sizeOrType);
+          ids.set(name, count + 1);
+        }
+      }
+      for (let i = 0; i < vlen; i++) {
+        const m = pos + 12 + i * 12;
+        const offset = data.readUInt32LE(m + 8);
+        members.push({
+          name: nameAt(data.readUInt32LE(m)),
+          type: data.readUInt32LE(m + 4),
+          // With kind_flag set, the top 8 bits are a bitfield size and the low 24 the bit offset.
+          bitOffset: bitfields ? offset & 0xffffff : offset,
+          bitfield: bitfields && offset >>> 24 !== 0,
+        });
+      }
     }
+    types.push({ kind, ref: sizeOrType, members });
     pos += 12 + trailing(kind, vlen);
     count += 1;
   }
-  return { sizeOf: (name) => sizes.get(name), has: (name) => sizes.has(name), count };
+  /** Follows typedefs and const/volatile/restrict/type tags to the type itself. */
+  const resolve = (id: number): number => {
+    let t = id;
+    for (let hops = 0; hops < 32; hops++) {
+      const k = types[t]?.kind;
+      if (k === 8 || k === 9 || k === 10 || k === 11 || k === 18) t = types[t]?.ref ?? 0;
+      else return t;
+    }
+    return t;
+  };
+  /** The byte offset of `name` in type `id`, looking into anonymous members too. */
+  const find = (id: number, name: string): { offset: number; type: number } | undefined => {
+    for (const m of types[resolve(id)]?.members ?? []) {
+      if (m.bitfield) continue;
+      if (m.name === name) return { offset: m.bitOffset / 8, type: m.type };
+      if (m.name === '') {
+        const inner = find(m.type, name);
+        if (inner !== undefined)
+          return { offset: m.bitOffset / 8 + inner.offset, type: inner.type };
+      }
+    }
+    return undefined;
+  };
+  return {
+    sizeOf: (name) => sizes.get(name),
+    has: (name) => sizes.has(name),
+    members: (name) => {
+      const id = ids.get(name);
+      return id === undefined ? undefined : types[id]?.members.map((m) => m.name);
+    },
+    offsetOf: (name, path) => {
+      let id = ids.get(name);
+      let offset = 0;
+      for (const step of path.split('.')) {
+        if (id === undefined) return undefined;
+        const found = find(id, step);
+        if (found === undefined) return undefined;
+        offset += found.offset;
+        id = found.type;
+      }
+      return offset;
+    },
+    count,
+  };
+}
+
+interface Member {
+  readonly name: string;
+  readonly type: number;
+  readonly bitOffset: number;
+  readonly bitfield: boolean;
 }
 
 /** The running kernel's BTF, or the reason it cannot be read. */

@@ -15,6 +15,18 @@ describe('BTF of the running kernel', { skip: kernel.ok ? false : kernel.reason 
     assert.equal(kernel.btf.has('no_such_struct_anywhere'), false);
   });
 
+  it('finds member offsets through nested and anonymous members', () => {
+    assert.ok(kernel.ok);
+    assert.equal(kernel.btf.offsetOf('list_head', 'prev'), 8);
+    // io_uring_sqe's op flags sit in an anonymous union at byte 28, user_data at 32.
+    assert.equal(kernel.btf.offsetOf('io_uring_sqe', 'nop_flags'), 28);
+    assert.equal(kernel.btf.offsetOf('io_uring_sqe', 'user_data'), 32);
+    assert.deepEqual(kernel.btf.members('list_head'), ['next', 'prev']);
+    const ud = kernel.btf.offsetOf('io_kiocb', 'cqe.user_data');
+    assert.ok(ud !== undefined && ud > 0 && ud % 8 === 0, String(ud));
+    assert.equal(kernel.btf.offsetOf('io_kiocb', 'cqe.no_such_member'), undefined);
+  });
+
   it('feeds the memory lane, which says which sizes came from BTF', () => {
     const s = structSizes();
     assert.equal(s.btf, 'read');
@@ -29,23 +41,35 @@ describe('BTF parser', () => {
     assert.throws(() => parseBtf(Buffer.alloc(64)), /not BTF \(magic 0x0/);
   });
 
-  it('reads a hand-made BTF blob with one struct', () => {
-    // header (24) + one STRUCT record with no members (12) + strings "\0foo\0".
-    const strings = Buffer.from('\0foo\0', 'latin1');
-    const buf = Buffer.alloc(24 + 12 + strings.length);
+  it('reads a hand-made BTF blob with one struct and its members', () => {
+    // header (24) + one STRUCT record with two members (12 + 2 * 12) + strings.
+    const strings = Buffer.from('\0foo\0a\0b\0', 'latin1');
+    const types = 12 + 24;
+    const buf = Buffer.alloc(24 + types + strings.length);
     buf.writeUInt16LE(0xeb9f, 0);
     buf.writeUInt8(1, 2);
     buf.writeUInt32LE(24, 4); // hdr_len
     buf.writeUInt32LE(0, 8); // type_off
-    buf.writeUInt32LE(12, 12); // type_len
-    buf.writeUInt32LE(12, 16); // str_off
+    buf.writeUInt32LE(types, 12); // type_len
+    buf.writeUInt32LE(types, 16); // str_off
     buf.writeUInt32LE(strings.length, 20);
     buf.writeUInt32LE(1, 24); // name_off -> "foo"
-    buf.writeUInt32LE(4 << 24, 28); // kind STRUCT, vlen 0
+    buf.writeUInt32LE((4 << 24) | 2, 28); // kind STRUCT, vlen 2
     buf.writeUInt32LE(40, 32); // size
-    strings.copy(buf, 36);
+    for (const [i, [name, bits]] of [
+      [5, 0],
+      [7, 64],
+    ].entries()) {
+      buf.writeUInt32LE(name as number, 36 + i * 12); // "a", "b"
+      buf.writeUInt32LE(0, 40 + i * 12); // type: void, enough here
+      buf.writeUInt32LE(bits as number, 44 + i * 12);
+    }
+    strings.copy(buf, 24 + types);
     const btf = parseBtf(buf);
     assert.equal(btf.sizeOf('foo'), 40);
     assert.equal(btf.count, 1);
+    assert.deepEqual(btf.members('foo'), ['a', 'b']);
+    assert.equal(btf.offsetOf('foo', 'b'), 8);
+    assert.equal(btf.offsetOf('bar', 'b'), undefined);
   });
 });
