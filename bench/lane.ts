@@ -30,8 +30,15 @@ export interface LaneOutput {
   readonly details: Json;
 }
 
-/** Thrown by a lane that cannot run here; its message is the one-line reason. */
-export class LaneSkipped extends Error {}
+/** Thrown by a lane that cannot run here; its message is the one-line reason, `details` what it found. */
+export class LaneSkipped extends Error {
+  constructor(
+    message: string,
+    readonly details: Json = null,
+  ) {
+    super(message);
+  }
+}
 
 export interface Lane {
   readonly name: string;

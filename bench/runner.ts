@@ -59,7 +59,7 @@ export class BenchRun {
           durationMs: this.elapsed(),
           notes: [],
           metrics: [],
-          details: null,
+          details: skipped ? e.details : null,
         };
       }
       this.current = null;

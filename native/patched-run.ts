@@ -1,0 +1,118 @@
+// The patched lane's toolchain: checks for clang and libbpf, builds the
+// struct_ops object (native/patched/uring_ops.bpf.c) for the detected
+// version and the iou-patched runner into native/build/patched/, and runs
+// it. Used only when detection found IORING_OP_BPF in the running kernel.
+// Why clang + libbpf rather than raw bpf(): a struct_ops map needs its
+// value type, member programs and kfunc calls resolved against the
+// kernel's BTF, which is what libbpf does; the stand-in lane's tracepoint
+// programs are small enough to assemble by hand and need neither.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NATIVE_BUILD_DIR } from './index.js';
+import type { PostedVersion } from './patched.js';
+
+const SOURCE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native');
+const OUT_DIR = join(NATIVE_BUILD_DIR, '..', 'patched');
+
+/** What to install, as one line, when the toolchain is incomplete; null when it is all there. */
+export function missingToolchain(): string | null {
+  const has = (cmd: string, args: string[]) =>
+    spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+  const missing: string[] = [];
+  if (!has('clang', ['--version'])) missing.push('clang');
+  if (!existsSync('/usr/include/bpf/libbpf.h')) missing.push('libbpf headers');
+  if (!has(process.env.CC ?? 'cc', ['--version'])) missing.push('a C compiler');
+  if (missing.length === 0) return null;
+  return `missing ${missing.join(', ')}: install clang and libbpf-dev (Debian/Ubuntu: apt-get install clang libbpf-dev; Fedora: dnf install clang libbpf-devel)`;
+}
+
+function run(cmd: string, args: string[]): string | null {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status === 0) return null;
+  const first = `${r.stderr ?? ''}${r.error?.message ?? ''}`
+    .split('\n')
+    .find((l) => l.trim() !== '');
+  return `${cmd} failed: ${first ?? `exit ${r.status}`}`;
+}
+
+/** Builds the object for `version` and the runner; their paths, or the first error line. */
+export function buildPatched(
+  version: PostedVersion,
+): { ok: true; object: string; runner: string } | { ok: false; reason: string } {
+  mkdirSync(OUT_DIR, { recursive: true });
+  const object = join(OUT_DIR, `uring_ops-${version}.bpf.o`);
+  const runner = join(OUT_DIR, 'iou-patched');
+  const multiarch = spawnSync(process.env.CC ?? 'cc', ['-print-multiarch'], { encoding: 'utf8' });
+  const archInclude = multiarch.status === 0 ? [`-I/usr/include/${multiarch.stdout.trim()}`] : [];
+  const bpf = run('clang', [
+    '-O2',
+    '-g',
+    '-target',
+    'bpf',
+    ...(version === 'v1' ? [] : ['-DURING_BPF_RING_FD']),
+    ...archInclude,
+    '-c',
+    join(SOURCE_DIR, 'patched', 'uring_ops.bpf.c'),
+    '-o',
+    object,
+  ]);
+  if (bpf !== null) return { ok: false, reason: bpf };
+  const cc = run(process.env.CC ?? 'cc', [
+    '-std=gnu11',
+    '-O2',
+    join(SOURCE_DIR, 'patched', 'runner.c'),
+    join(SOURCE_DIR, 'src', 'ring.c'),
+    join(SOURCE_DIR, 'src', 'pool.c'),
+    '-lbpf',
+    '-lpthread',
+    '-o',
+    runner,
+  ]);
+  if (cc !== null) return { ok: false, reason: cc };
+  return { ok: true, object, runner };
+}
+
+export interface PatchedCell {
+  readonly variant: string;
+  readonly batch: number;
+  readonly threads: number;
+  readonly error: number;
+  readonly nsPerReq: number[];
+}
+
+/** Runs the built runner; its cells, or its one-line error. */
+export function runPatched(
+  runner: string,
+  object: string,
+  version: PostedVersion,
+  o: { batches: readonly number[]; threads: readonly number[]; rounds: number; sampleMs: number },
+): { ok: true; cells: PatchedCell[] } | { ok: false; reason: string } {
+  const r = spawnSync(
+    runner,
+    [
+      '--version',
+      version,
+      '--object',
+      object,
+      '--batches',
+      o.batches.join(','),
+      '--threads',
+      o.threads.join(','),
+      '--rounds',
+      String(o.rounds),
+      '--sample-ms',
+      String(o.sampleMs),
+    ],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
+  if (r.status !== 0)
+    return { ok: false, reason: (r.stderr ?? '').trim().split('\n')[0] ?? `exit ${r.status}` };
+  try {
+    return { ok: true, cells: (JSON.parse(r.stdout) as { cells: PatchedCell[] }).cells };
+  } catch (e) {
+    return { ok: false, reason: `iou-patched printed no results: ${(e as Error).message}` };
+  }
+}
