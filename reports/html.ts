@@ -5,6 +5,7 @@
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
+import { bpfTables } from './bpf-view.js';
 import type { ChartImage } from './charts.js';
 import { bytes, findings, pct } from './findings.js';
 import { fuzzHtml } from './fuzz.js';
@@ -174,6 +175,30 @@ ${table(head, escaped)}
 ${table(['design', ...v.sizes.map((p) => `${p}`)], scaleRows)}`;
 }
 
+function bpfTablesHtml(lane: LaneResult): string {
+  return bpfTables(lane, cell)
+    .map(
+      (
+        t,
+      ) => `<h4>ns/request, ${esc(t.threads)} thread${t.threads > 1 ? 's' : ''}: a BPF program on the request's tracepoint finds its callee and tail-calls it (median [95 % interval]; +ns over no program)</h4>
+${table(
+  t.head,
+  t.rows.map(([s, d, ...r]) => [esc(s), esc(d), ...r]),
+)}`,
+    )
+    .join('\n');
+}
+
+function patchedDetails(lane: LaneResult): string {
+  const d = lane.details as { probes?: { what: string; result: string }[] } | null;
+  if (!d?.probes) return '';
+  return `<h4>What the lane probed</h4>
+${table(
+  ['probe', 'result'],
+  d.probes.map((p) => [esc(p.what), esc(p.result)]),
+)}`;
+}
+
 function crossCheckSection(r: Results): string {
   const rows = crossCheck(r);
   const first = rows[0];
@@ -227,6 +252,7 @@ ${table(['design', ...rings.map((n) => `${n} rings`)], rows)}`);
 const LANE_TABLES: Record<string, (lane: LaneResult) => string> = {
   kernel: kernelTables,
   native: nativeTables,
+  bpf: bpfTablesHtml,
   model: modelTable,
   memory: memoryTable,
   fuzz: (lane) => fuzzHtml(lane.details as unknown as FuzzReport),
@@ -237,7 +263,8 @@ function lanesSection(r: Results): string {
     const notes = l.notes.map((n) => `<li>${esc(n)}</li>`).join('');
     return `<h3>${esc(l.lane)} lane: <span class="status-${esc(l.status)}">${esc(l.status)}</span>${l.reason === null ? '' : ` (${esc(l.reason)})`}, ${esc((l.durationMs / 1000).toFixed(1))} s</h3>
 ${notes === '' ? '' : `<ul class="note">${notes}</ul>`}
-${l.status === 'ok' ? (LANE_TABLES[l.lane]?.(l) ?? '') : ''}`;
+${l.status === 'ok' ? (LANE_TABLES[l.lane]?.(l) ?? '') : ''}
+${l.lane === 'patched' ? patchedDetails(l) : ''}`;
   });
   return `<section id="lanes"><h2>Lanes</h2>\n${parts.join('\n')}\n</section>`;
 }

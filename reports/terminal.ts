@@ -3,6 +3,7 @@
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
+import { bpfTables } from './bpf-view.js';
 import { bytes } from './findings.js';
 import { fuzzMatrixLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
@@ -97,6 +98,13 @@ function nativeLines(lane: LaneResult): string[] {
   ];
 }
 
+function bpfLines(lane: LaneResult): string[] {
+  return bpfTables(lane, cell).flatMap((t) => [
+    `  ns/request with a BPF program finding and tail-calling its callee, ${t.threads} thread${t.threads > 1 ? 's' : ''} (+ns: over no program)`,
+    ...columns([t.head, ...t.rows].map(([s, ...r]) => [`  ${s}`, ...r])),
+  ]);
+}
+
 function memoryLines(lane: LaneResult): string[] {
   const designs = [...new Set(lane.metrics.map((m) => String(m.labels.design)))];
   const at = (d: string, sharing: string, programs: number) =>
@@ -124,6 +132,7 @@ function memoryLines(lane: LaneResult): string[] {
 const LANE_LINES: Record<string, (lane: LaneResult) => string[]> = {
   kernel: kernelLines,
   native: nativeLines,
+  bpf: bpfLines,
   model: modelLines,
   memory: memoryLines,
   fuzz: (lane) => fuzzMatrixLines(lane.details as unknown as FuzzReport).map((l) => `  ${l}`),

@@ -5,6 +5,7 @@
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
+import { bpfTables } from './bpf-view.js';
 import { bytes, findings, MEMORY_PROGRAMS, MEMORY_RINGS } from './findings.js';
 import { fuzzTextLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
@@ -170,6 +171,21 @@ function nativeSection(lane: LaneResult): string[] {
   return out;
 }
 
+function bpfSection(lane: LaneResult): string[] {
+  const med = (m: Metric | undefined) => (m === undefined ? '-' : ns(m.summary.median));
+  const out: string[] = [];
+  for (const t of bpfTables(lane, med)) {
+    out.push(
+      '',
+      ...wrap(
+        `ns/request, ${t.threads} thread${t.threads > 1 ? 's' : ''}: NOPs with a BPF program on io_uring_submit_req (NOP_FILE on io_uring_file_get for file-*) that finds its callee and tail-calls it; +ns: added over the same requests with no program.`,
+      ),
+      ...columns([t.head, ...t.rows]),
+    );
+  }
+  return out;
+}
+
 function crossCheckSection(r: Results): string[] {
   const rows = crossCheck(r);
   const first = rows[0];
@@ -209,6 +225,7 @@ function fuzzSection(lane: LaneResult): string[] {
 const SECTIONS: Record<string, (lane: LaneResult) => string[]> = {
   kernel: kernelSection,
   native: nativeSection,
+  bpf: bpfSection,
   model: modelSection,
   memory: memorySection,
   fuzz: fuzzSection,

@@ -2,10 +2,20 @@
 // and one line here.
 
 import type { Lane } from '../lane.js';
+import { bpfLane } from './bpf.js';
 import { fuzzLane } from './fuzz.js';
 import { kernelLane } from './kernel.js';
 import { memoryLane } from './memory.js';
 import { modelLane } from './model.js';
 import { nativeLane } from './native.js';
+import { patchedLane } from './patched.js';
 
-export const LANES: readonly Lane[] = [kernelLane, nativeLane, modelLane, memoryLane, fuzzLane];
+export const LANES: readonly Lane[] = [
+  kernelLane,
+  patchedLane,
+  bpfLane,
+  nativeLane,
+  modelLane,
+  memoryLane,
+  fuzzLane,
+];

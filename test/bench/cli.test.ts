@@ -25,7 +25,7 @@ describe('bench command line', () => {
   const cases: [string[], RegExp][] = [
     [
       ['--lanes', 'kernel,warp'],
-      /^bench: --lanes: unknown lane 'warp' \(known: kernel, native, model, memory, fuzz\)$/,
+      /^bench: --lanes: unknown lane 'warp' \(known: kernel, patched, bpf, native, model, memory, fuzz\)$/,
     ],
     [['--designs', 'per-ring'], /^bench: --designs: unknown design 'per-ring'/],
     [['--batches', '1,x'], /^bench: --batches: 'x' is not a whole number from 1 to 256$/],
@@ -78,7 +78,7 @@ describe('bench command line', () => {
     assert.ok(r.ok, r.ok ? '' : r.error);
     assert.deepEqual(
       r.results.lanes.map((l) => l.lane),
-      ['kernel', 'native', 'model', 'memory', 'fuzz'],
+      ['kernel', 'patched', 'bpf', 'native', 'model', 'memory', 'fuzz'],
     );
     assert.equal(r.results.complete, true);
     assert.deepEqual(r.results.command.slice(0, 4), ['npm', 'run', 'bench', '--']);
@@ -89,7 +89,12 @@ describe('bench command line', () => {
     } else {
       assert.equal(kernel?.status, 'skipped', 'only an unavailable kernel may skip the lane');
     }
-    const native = r.results.lanes[1];
+    const patched = r.results.lanes[1];
+    assert.ok(patched?.status === 'ok' || patched?.status === 'skipped', patched?.reason ?? '');
+    const bpf = r.results.lanes[2];
+    if (bpf?.status === 'ok') assert.ok(bpf.metrics.some((m) => m.id === 'bpf/array/b32/t1'));
+    else assert.equal(bpf?.status, 'skipped', 'only missing root or BPF may skip the lane');
+    const native = r.results.lanes[3];
     if (native?.status === 'ok') {
       // Each C design, its baseline, the ring loop and the program-count scaling.
       assert.ok(native.metrics.some((m) => m.id === 'native/per-fd/pure/shared/p1/b8/t1'));
@@ -100,8 +105,8 @@ describe('bench command line', () => {
     } else {
       assert.equal(native?.status, 'skipped', 'only a missing addon may skip the lane');
     }
-    assert.ok(r.results.lanes[2]?.metrics.some((m) => m.id === 'model/per-fd/n65535'));
-    assert.ok(r.results.lanes[3]?.metrics.some((m) => m.id === 'memory/per-fd/r1000/p256/shared'));
+    assert.ok(r.results.lanes[4]?.metrics.some((m) => m.id === 'model/per-fd/n65535'));
+    assert.ok(r.results.lanes[5]?.metrics.some((m) => m.id === 'memory/per-fd/r1000/p256/shared'));
     assert.match(run.stdout, /run complete/);
   });
 

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { metric } from '../../bench/lane.js';
 import { benchName, benchstatReport } from '../../reports/benchstat.js';
+import { bpfTables } from '../../reports/bpf-view.js';
 import { renderCharts } from '../../reports/charts.js';
 import { findings } from '../../reports/findings.js';
 import { esc, htmlReport } from '../../reports/html.js';
@@ -74,6 +76,48 @@ describe('native lane in the reports', () => {
     );
     assert.match(textReport(r), /^per-fd +file +30\.0\/3\d\.\d +50\.0\/3\d\.\d +30\.0\/3\d\.\d$/m);
     assert.match(htmlReport(r, [], null), /id="cross-check"/);
+  });
+});
+
+describe('BPF stand-in lane in the reports', () => {
+  it('gives each shape per batch and the ns it adds over no program', () => {
+    const m = (shape: string, baseline: string, batch: number, ns: number) =>
+      metric(
+        {
+          id: `bpf/${shape}/b${batch}/t1`,
+          lane: 'bpf',
+          labels: {
+            shape,
+            designs: shape === 'array' ? 'global-array' : '',
+            baseline,
+            batch,
+            threads: 1,
+          },
+          unit: 'ns/req',
+          better: 'lower',
+        },
+        [ns, ns + 1, ns - 1],
+      );
+    const lane = {
+      lane: 'bpf',
+      status: 'ok' as const,
+      reason: null,
+      durationMs: 1,
+      notes: [],
+      details: null,
+      metrics: [
+        m('none', 'none', 32, 70),
+        m('array', 'none', 32, 140),
+        m('none', 'none', 128, 68),
+        m('array', 'none', 128, 141),
+      ],
+    };
+    const [t1] = bpfTables(lane, (x) => String(x?.summary.median ?? '-'));
+    assert.deepEqual(t1?.head, ['shape', 'stands in for', 'b32', 'b128', '+ns b128']);
+    assert.deepEqual(t1?.rows, [
+      ['none', '-', '70', '68', '-'],
+      ['array', 'global-array', '140', '141', '73.0'],
+    ]);
   });
 });
 

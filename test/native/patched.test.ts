@@ -1,0 +1,175 @@
+// IORING_OP_BPF itself: the SQE each posted version reads, detection by
+// probing (on synthetic kernels and on the running one), and the patched
+// lane's skip paths.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type BtfTypes, readKernelBtf } from '../../bench/btf.js';
+import { type BenchOptions, LaneSkipped } from '../../bench/lane.js';
+import { patchedLane } from '../../bench/lanes/patched.js';
+import { type KernelProbe, probeKernel } from '../../native/index.js';
+import {
+  decodeBpfOpFlags,
+  detectBpfOp,
+  encodeBpfSqe,
+  IORING_OP_BPF,
+  POSTED_VERSIONS,
+} from '../../native/patched.js';
+import { missingToolchain } from '../../native/patched-run.js';
+
+const options: BenchOptions = {
+  quick: true,
+  lanes: ['patched'],
+  designs: [],
+  batches: [32],
+  threads: [1],
+  cpus: [],
+  rounds: 1,
+  durationMs: 2,
+};
+
+describe('IORING_OP_BPF SQE encoding', () => {
+  it('puts opcode 65, the op id in the top 8 bits of bpf_op_flags at byte 28, user_data at 32', () => {
+    for (const version of ['v1', 'v2', 'v3'] as const) {
+      const sqe = encodeBpfSqe(version, { op: 5, progFlags: 0x123, userData: 0xabcdefn });
+      assert.equal(sqe.length, 64);
+      assert.equal(sqe[0], IORING_OP_BPF);
+      assert.equal(sqe.readUInt32LE(28), (5 << 24) | 0x123);
+      assert.equal(sqe.readBigUInt64LE(32), 0xabcdefn);
+      assert.equal(sqe.readInt32LE(4), -1);
+      assert.deepEqual(decodeBpfOpFlags(sqe), { op: 5, progFlags: 0x123 });
+    }
+  });
+
+  it('names 256 ops in v1 and 16 in v2 and v3', () => {
+    assert.equal(decodeBpfOpFlags(encodeBpfSqe('v1', { op: 255, userData: 1n })).op, 255);
+    assert.throws(() => encodeBpfSqe('v1', { op: 256, userData: 1n }), RangeError);
+    for (const version of ['v2', 'v3'] as const) {
+      assert.equal(decodeBpfOpFlags(encodeBpfSqe(version, { op: 15, userData: 1n })).op, 15);
+      assert.throws(() => encodeBpfSqe(version, { op: 16, userData: 1n }), /outside 0\.\.15/);
+    }
+    assert.throws(
+      () => encodeBpfSqe('v2', { op: 1, progFlags: 1 << 24, userData: 1n }),
+      /low 24 bits/,
+    );
+  });
+
+  it('needs each version its own setup flag', () => {
+    assert.deepEqual(
+      Object.values(POSTED_VERSIONS).map((v) => [v.setupFlag, v.setupBit]),
+      [
+        ['IORING_SETUP_BPF', 20],
+        ['IORING_SETUP_BPF_OP', 20],
+        ['IORING_SETUP_BPF_EXT', 21],
+      ],
+    );
+  });
+
+  it('agrees with the running kernel on where the op flags sit', (t) => {
+    const btf = readKernelBtf();
+    if (!btf.ok) return t.skip(btf.reason);
+    assert.equal(btf.btf.offsetOf('io_uring_sqe', 'nop_flags'), 28);
+    assert.equal(btf.btf.offsetOf('io_uring_sqe', 'user_data'), 32);
+  });
+});
+
+/** A kernel that has io_uring, with `ops` supported and setup `bits` accepted. */
+function kernel(ops: number[], bits: number[], features = 0): KernelProbe {
+  return {
+    available: true,
+    features,
+    featureNames: [],
+    fastFlags: [],
+    registeredRing: true,
+    lastOp: Math.max(...ops),
+    probeError: null,
+    supportedOps: ops,
+    nopFlags: [],
+    unknownNopFlag: { name: 'x', bit: 30, accepted: false, res: -22, errno: 'EINVAL' },
+    setupFlags: [20, 21].map((bit) => ({
+      name: `bit ${bit}`,
+      bit,
+      accepted: bits.includes(bit),
+      res: bits.includes(bit) ? 0 : -22,
+      errno: bits.includes(bit) ? null : 'EINVAL',
+    })),
+  };
+}
+
+function btf(types: string[]): BtfTypes {
+  return {
+    sizeOf: () => undefined,
+    has: (name) => types.includes(name),
+    members: () => undefined,
+    offsetOf: () => undefined,
+    count: types.length,
+  };
+}
+
+describe('IORING_OP_BPF detection', () => {
+  const ops = Array.from({ length: 63 }, (_, i) => i);
+  it('tells the posted versions apart by setup bit and BTF types', () => {
+    const series = ['uring_bpf_ops'];
+    const v = (bits: number[], types: string[]) =>
+      detectBpfOp(kernel([...ops, 65], bits), btf(types), null).version;
+    assert.equal(v([20], series), 'v1');
+    assert.equal(v([20], [...series, 'uring_bpf_ops_kern']), 'v2');
+    assert.equal(v([20, 21], [...series, 'uring_bpf_ops_kern']), 'v3');
+    assert.equal(v([], series), 'unknown');
+  });
+
+  it('needs opcode 65 and the struct_ops type, and reports the merged hook on its own', () => {
+    const noOp = detectBpfOp(kernel(ops, [20]), btf(['uring_bpf_ops']), null);
+    assert.equal(noOp.present, false);
+    assert.equal(noOp.version, null);
+    const noType = detectBpfOp(kernel([...ops, 65], [20]), btf(['io_uring_bpf_ops']), null);
+    assert.equal(noType.present, false);
+    assert.equal(noType.loopStepHook, true);
+    // Without BTF the opcode decides, and the probes say why BTF was not read.
+    const blind = detectBpfOp(kernel([...ops, 65], [21]), null, 'ENOENT');
+    assert.equal(blind.present, true);
+    assert.match(blind.probes.map((p) => p.result).join(' '), /BTF unreadable \(ENOENT\)/);
+  });
+
+  it('reports on the running kernel what it probed, consistently', (t) => {
+    const k = probeKernel();
+    if (!k.available) return t.skip(k.reason);
+    const b = readKernelBtf();
+    const d = detectBpfOp(k, b.ok ? b.btf : null, b.ok ? null : b.reason);
+    assert.equal(d.probes.length, 7);
+    const typePresent = b.ok ? b.btf.has('uring_bpf_ops') : true;
+    assert.equal(d.present, k.supportedOps.includes(IORING_OP_BPF) && typePresent);
+    assert.match(d.probes[0]?.what ?? '', /^opcode 65 in IORING_REGISTER_PROBE$/);
+  });
+});
+
+describe('patched lane', () => {
+  it('on a kernel without the series, skips as not present with every probe', async (t) => {
+    const k = probeKernel();
+    if (!k.available) return t.skip(k.reason);
+    if (k.supportedOps.includes(IORING_OP_BPF)) return t.skip('this kernel has IORING_OP_BPF');
+    await assert.rejects(patchedLane.run({ options, progress: () => {} }), (e: unknown) => {
+      assert.ok(e instanceof LaneSkipped);
+      assert.match(
+        e.message,
+        /^IORING_OP_BPF not present \(opcode 65 in IORING_REGISTER_PROBE: not supported/,
+      );
+      const details = e.details as { probes: unknown[]; present: boolean };
+      assert.equal(details.present, false);
+      assert.equal(details.probes.length, 7);
+      return true;
+    });
+  });
+
+  it('says exactly what to install when clang or libbpf is missing', () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const missing = missingToolchain();
+      assert.match(missing ?? '', /clang/);
+      assert.match(missing ?? '', /apt-get install clang libbpf-dev/);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
