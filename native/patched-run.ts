@@ -8,7 +8,7 @@
 // programs are small enough to assemble by hand and need neither.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NATIVE_BUILD_DIR } from './index.js';
@@ -17,16 +17,37 @@ import type { PostedVersion } from './patched.js';
 const SOURCE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native');
 const OUT_DIR = join(NATIVE_BUILD_DIR, '..', 'patched');
 
-/** What to install, as one line, when the toolchain is incomplete; null when it is all there. */
-export function missingToolchain(): string | null {
+const LIBBPF_VERSION_H = '/usr/include/bpf/libbpf_version.h';
+/** struct_ops links (SEC(".struct_ops.link")) need libbpf 1.4 or newer. */
+const LIBBPF_MIN: readonly [number, number] = [1, 4];
+
+/** The installed libbpf's version from its header, or null. */
+export function libbpfVersion(header = LIBBPF_VERSION_H): [number, number] | null {
+  try {
+    const text = readFileSync(header, 'utf8');
+    const major = /LIBBPF_MAJOR_VERSION\s+(\d+)/.exec(text)?.[1];
+    const minor = /LIBBPF_MINOR_VERSION\s+(\d+)/.exec(text)?.[1];
+    return major === undefined || minor === undefined ? null : [Number(major), Number(minor)];
+  } catch {
+    return null;
+  }
+}
+
+/** What to install, as one line, when the toolchain is incomplete or too old; null when it will do. */
+export function missingToolchain(header = LIBBPF_VERSION_H): string | null {
   const has = (cmd: string, args: string[]) =>
     spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
   const missing: string[] = [];
   if (!has('clang', ['--version'])) missing.push('clang');
-  if (!existsSync('/usr/include/bpf/libbpf.h')) missing.push('libbpf headers');
+  if (!existsSync(header)) missing.push('libbpf headers');
   if (!has(process.env.CC ?? 'cc', ['--version'])) missing.push('a C compiler');
-  if (missing.length === 0) return null;
-  return `missing ${missing.join(', ')}: install clang and libbpf-dev (Debian/Ubuntu: apt-get install clang libbpf-dev; Fedora: dnf install clang libbpf-devel)`;
+  if (missing.length > 0)
+    return `missing ${missing.join(', ')}: install clang and libbpf-dev (Debian/Ubuntu: apt-get install clang libbpf-dev; Fedora: dnf install clang libbpf-devel)`;
+  const v = libbpfVersion(header);
+  const [minMajor, minMinor] = LIBBPF_MIN;
+  if (v === null || v[0] < minMajor || (v[0] === minMajor && v[1] < minMinor))
+    return `libbpf ${v === null ? '(unknown version)' : v.join('.')} is too old: struct_ops links need libbpf ${LIBBPF_MIN.join('.')} or newer (Debian 13, Ubuntu 24.04 and Fedora 40 ship it; or build libbpf from source)`;
+  return null;
 }
 
 function run(cmd: string, args: string[]): string | null {
@@ -108,8 +129,11 @@ export function runPatched(
     ],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
-  if (r.status !== 0)
-    return { ok: false, reason: (r.stderr ?? '').trim().split('\n')[0] ?? `exit ${r.status}` };
+  if (r.status !== 0) {
+    // libbpf warns before the runner's own line: the last line says what failed.
+    const lines = (r.stderr ?? '').trim().split('\n');
+    return { ok: false, reason: lines.at(-1) || `exit ${r.status}` };
+  }
   try {
     return { ok: true, cells: (JSON.parse(r.stdout) as { cells: PatchedCell[] }).cells };
   } catch (e) {

@@ -3,6 +3,9 @@
 // lane's skip paths.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type BtfTypes, readKernelBtf } from '../../bench/btf.js';
 import { type BenchOptions, LaneSkipped } from '../../bench/lane.js';
@@ -15,7 +18,7 @@ import {
   IORING_OP_BPF,
   POSTED_VERSIONS,
 } from '../../native/patched.js';
-import { missingToolchain } from '../../native/patched-run.js';
+import { libbpfVersion, missingToolchain } from '../../native/patched-run.js';
 
 const options: BenchOptions = {
   quick: true,
@@ -171,5 +174,20 @@ describe('patched lane', () => {
     } finally {
       process.env.PATH = path;
     }
+  });
+
+  it('refuses a libbpf too old for struct_ops links, naming its version', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'iou-libbpf-'));
+    const header = join(dir, 'libbpf_version.h');
+    writeFileSync(header, '#define LIBBPF_MAJOR_VERSION 1\n#define LIBBPF_MINOR_VERSION 1\n');
+    assert.deepEqual(libbpfVersion(header), [1, 1]);
+    const missing = missingToolchain(header);
+    if (missing?.startsWith('missing ')) return t.skip(`no toolchain here: ${missing}`);
+    assert.match(
+      missing ?? '',
+      /^libbpf 1\.1 is too old: struct_ops links need libbpf 1\.4 or newer/,
+    );
+    writeFileSync(header, '#define LIBBPF_MAJOR_VERSION 1\n#define LIBBPF_MINOR_VERSION 5\n');
+    assert.equal(missingToolchain(header), null);
   });
 });
