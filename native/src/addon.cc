@@ -11,6 +11,7 @@ extern "C" {
 #include "probe.h"
 #include "seccomp.h"
 #include "standins.h"
+#include "pool.h"
 #include "threads.h"
 }
 
@@ -118,6 +119,21 @@ int ReadList(Napi::Object opts, const char *key, int *out, int max)
 	for (int i = 0; i < n; i++)
 		out[i] = a.Get(i).As<Napi::Number>().Int32Value();
 	return n;
+}
+
+Napi::Object PoolCellObject(Napi::Env env, const struct pool_cell &c, int rounds)
+{
+	Napi::Object o = Napi::Object::New(env);
+	Napi::Array ns = Napi::Array::New(env);
+
+	o.Set("batch", c.batch);
+	o.Set("threads", c.threads);
+	o.Set("error", c.error);
+	o.Set("iters", (double)c.iters);
+	for (int r = 0; !c.error && r < rounds; r++)
+		ns.Set(r, c.ns_per_req[r]);
+	o.Set("nsPerReq", ns);
+	return o;
 }
 
 ProgressWorker::ProgressWorker(Napi::Env env, Napi::Function onProgress)

@@ -38,6 +38,10 @@ private:
 	Napi::FunctionReference onProgress_;
 };
 
+struct pool_cell;
+// One timed cell as JS: { batch, threads, error, iters, nsPerReq } (the caller adds what it names).
+Napi::Object PoolCellObject(Napi::Env env, const struct pool_cell &cell, int rounds);
+
 // Reads a JS array of numbers into `out`; returns how many (at most `max`).
 int ReadList(Napi::Object opts, const char *key, int *out, int max);
 

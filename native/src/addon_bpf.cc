@@ -116,17 +116,9 @@ protected:
 
 		for (size_t i = 0; i < cells_.size(); i++) {
 			const struct pool_cell &c = cells_[i];
-			Napi::Object o = Napi::Object::New(env);
-			Napi::Array ns = Napi::Array::New(env);
+			Napi::Object o = PoolCellObject(env, c, rounds_);
 
 			o.Set("shape", bpf_shape_defs[shapes_[(size_t)c.variant]].name);
-			o.Set("batch", c.batch);
-			o.Set("threads", c.threads);
-			o.Set("error", c.error);
-			o.Set("iters", (double)c.iters);
-			for (int r = 0; !c.error && r < rounds_; r++)
-				ns.Set(r, c.ns_per_req[r]);
-			o.Set("nsPerReq", ns);
 			cells.Set(i, o);
 		}
 		return cells;

@@ -411,18 +411,9 @@ protected:
 		Napi::Array cells = Napi::Array::New(env, cells_.size());
 
 		for (size_t i = 0; i < cells_.size(); i++) {
-			const struct pool_cell &c = cells_[i];
-			Napi::Object o = Napi::Object::New(env);
-			Napi::Array ns = Napi::Array::New(env);
+			Napi::Object o = PoolCellObject(env, cells_[i], rounds_);
 
-			o.Set("workload", c.variant);
-			o.Set("batch", c.batch);
-			o.Set("threads", c.threads);
-			o.Set("error", c.error);
-			o.Set("iters", (double)c.iters);
-			for (int r = 0; !c.error && r < rounds_; r++)
-				ns.Set(r, c.ns_per_req[r]);
-			o.Set("nsPerReq", ns);
+			o.Set("workload", cells_[i].variant);
 			cells.Set(i, o);
 		}
 		return cells;

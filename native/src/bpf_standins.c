@@ -360,18 +360,6 @@ static int setup(void *arg, int worker, int v, void **ctxp)
 	return 0;
 }
 
-static long long run(void *ctx, unsigned batch, unsigned long iters)
-{
-	return standin_run(ctx, batch, iters);
-}
-
-static void teardown(void *arg, void *ctx)
-{
-	(void)arg;
-	standin_teardown(ctx);
-	free(ctx);
-}
-
 static int before(void *arg, int v)
 {
 	struct run_arg *ra = arg;
@@ -389,7 +377,7 @@ int bpf_standins_run(struct bpf_standins *st, struct bpf_run_opts *o, char *err,
 {
 	struct run_arg ra = { .st = st, .shapes = o->shapes };
 	struct pool_variants v = {
-		.count = o->nshapes, .arg = &ra, .setup = setup, .run = run, .teardown = teardown,
+		.count = o->nshapes, .arg = &ra, .setup = setup, .run = standin_pool_run, .teardown = standin_pool_teardown,
 		.before = before, .after = after,
 	};
 

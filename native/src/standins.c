@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -167,4 +168,16 @@ long long standin_run(struct standin_ctx *ctx, unsigned batch, unsigned long ite
 			return ret;
 	}
 	return clock_now_ns() - start;
+}
+
+long long standin_pool_run(void *ctx, unsigned batch, unsigned long iters)
+{
+	return standin_run(ctx, batch, iters);
+}
+
+void standin_pool_teardown(void *arg, void *ctx)
+{
+	(void)arg;
+	standin_teardown(ctx);
+	free(ctx);
 }

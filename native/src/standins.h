@@ -58,6 +58,10 @@ int standin_batch(struct standin_ctx *ctx, unsigned batch);
 /* Runs `iters` batches of `batch` requests; returns elapsed ns, or -errno of a failed request. */
 long long standin_run(struct standin_ctx *ctx, unsigned batch, unsigned long iters);
 
+/* Pool adapters (pool.h) for a variant whose context is a malloc'd standin_ctx. */
+long long standin_pool_run(void *ctx, unsigned batch, unsigned long iters);
+void standin_pool_teardown(void *arg, void *ctx);
+
 /* The index of the stand-in called `name`, or -1. */
 int standin_find(const char *name);
 

@@ -36,23 +36,11 @@ static int setup(void *arg, int worker, int v, void **ctxp)
 	return 0;
 }
 
-static long long run(void *ctx, unsigned batch, unsigned long iters)
-{
-	return standin_run(ctx, batch, iters);
-}
-
-static void teardown(void *arg, void *ctx)
-{
-	(void)arg;
-	standin_teardown(ctx);
-	free(ctx);
-}
-
 int run_standins(const struct run_opts *o, struct run_result *res)
 {
 	struct standin_variants sv = { .opts = o };
 	struct pool_variants variants = {
-		.count = o->nstandins, .arg = &sv, .setup = setup, .run = run, .teardown = teardown,
+		.count = o->nstandins, .arg = &sv, .setup = setup, .run = standin_pool_run, .teardown = standin_pool_teardown,
 	};
 	int ncells = o->nstandins * o->nbatches * o->nthreads, c = 0;
 	struct pool_cell *cells = calloc((size_t)ncells + 1, sizeof(*cells));
