@@ -76,6 +76,7 @@ const struct design_def global_alloc_def = {
 	.name = "global-alloc",
 	.name_kind = NAME_ID,
 	.scope = SCOPE_GLOBAL,
+	.kernel_ids = true,
 	.id_min = 0,
 	.id_max = MAX_ID,
 	.setup_flag = true,

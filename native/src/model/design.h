@@ -42,6 +42,7 @@ struct design_def {
 	long id_min, id_max;		/* names userspace can put in an SQE; id_max -1: fds */
 	bool setup_flag;		/* rings need the design's setup flag */
 	bool discovery;			/* userspace can list used ids */
+	bool kernel_ids;		/* ->reg() picks the id and returns it (global-alloc) */
 
 	void *(*create)(struct world *w);
 	void (*destroy)(struct world *w, void *state);

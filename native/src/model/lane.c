@@ -121,10 +121,8 @@ static int load_programs(struct world *w, struct process *proc, int n, int *fds)
 static int register_programs(struct world *w, struct process *proc, const int *fds, int n, long first,
 			     int ring_fd, struct registration *last)
 {
-	bool allocating = w->design->scope == SCOPE_GLOBAL && w->design->discover == NULL;
-
 	for (int i = 0; i < n; i++) {
-		struct reg_args args = { .prog_fd = fds[i], .ring_fd = ring_fd, .id = allocating ? -1 : first + i };
+		struct reg_args args = { .prog_fd = fds[i], .ring_fd = ring_fd, .id = w->design->kernel_ids ? -1 : first + i };
 		int ret = sys_register(w, proc, &args, last);
 
 		if (ret < 0)

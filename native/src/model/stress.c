@@ -76,11 +76,6 @@ static struct prog_spec spec_with(int res)
 	};
 }
 
-static bool allocates(const struct design_def *d)
-{
-	return d->scope == SCOPE_GLOBAL && d->discover == NULL;
-}
-
 int nw_stress_prepare(struct nw_world *nw)
 {
 	struct world *w = &nw->w;
@@ -95,7 +90,7 @@ int nw_stress_prepare(struct nw_world *nw)
 		if (w->design->scope != SCOPE_GLOBAL)
 			continue;
 		struct reg_args args = {
-			.prog_fd = s->fds[i], .ring_fd = -1, .id = allocates(w->design) ? -1 : shared_first(w->design) + i,
+			.prog_fd = s->fds[i], .ring_fd = -1, .id = w->design->kernel_ids ? -1 : shared_first(w->design) + i,
 		};
 		int ret = sys_register(w, &w->procs[0], &args, &s->regs[i]);
 
@@ -150,7 +145,7 @@ static void register_own(struct thread *t)
 		id = (long)(next_rand(t) % (unsigned long)(capacity(t->d) - SHARED));
 	/* Names userspace does not pick: fds, kernel-chosen ids, and fixed slots, which an
 	 * update would silently replace (the ring's owner hands out its own free slots). */
-	if (t->d->scope == SCOPE_PROCESS || allocates(t->d) || t->d->name_kind == NAME_FIXED)
+	if (t->d->scope == SCOPE_PROCESS || t->d->kernel_ids || t->d->name_kind == NAME_FIXED)
 		id = -1;
 	struct reg_args args = { .prog_fd = o->prog_fd, .ring_fd = t->ring_fd, .id = id };
 
