@@ -11,7 +11,6 @@ extern "C" {
 #include "probe.h"
 #include "seccomp.h"
 #include "standins.h"
-#include "pool.h"
 #include "threads.h"
 }
 
@@ -121,7 +120,32 @@ int ReadList(Napi::Object opts, const char *key, int *out, int max)
 	return n;
 }
 
-Napi::Object PoolCellObject(Napi::Env env, const struct pool_cell &c, int rounds)
+void PoolWorker::ReadPlan(Napi::Object opts)
+{
+	int cpus[POOL_MAX_THREADS];
+	int ncpus = ReadList(opts, "cpus", cpus, POOL_MAX_THREADS);
+
+	cpus_.assign(cpus, cpus + ncpus);
+	rounds_ = opts.Get("rounds").As<Napi::Number>().Int32Value();
+	sample_ms_ = opts.Get("sampleMs").As<Napi::Number>().DoubleValue();
+}
+
+struct pool_plan PoolWorker::Plan()
+{
+	struct pool_plan plan = {};
+
+	plan.cells = cells_.data();
+	plan.ncells = (int)cells_.size();
+	plan.rounds = rounds_;
+	plan.sample_ms = sample_ms_;
+	plan.cpus = cpus_.data();
+	plan.ncpus = (int)cpus_.size();
+	plan.progress = &ProgressWorker::Report;
+	plan.progress_arg = this;
+	return plan;
+}
+
+Napi::Object PoolWorker::CellObject(Napi::Env env, const struct pool_cell &c) const
 {
 	Napi::Object o = Napi::Object::New(env);
 	Napi::Array ns = Napi::Array::New(env);
@@ -130,7 +154,7 @@ Napi::Object PoolCellObject(Napi::Env env, const struct pool_cell &c, int rounds
 	o.Set("threads", c.threads);
 	o.Set("error", c.error);
 	o.Set("iters", (double)c.iters);
-	for (int r = 0; !c.error && r < rounds; r++)
+	for (int r = 0; !c.error && r < rounds_; r++)
 		ns.Set(r, c.ns_per_req[r]);
 	o.Set("nsPerReq", ns);
 	return o;

@@ -8,6 +8,11 @@
 #include <napi.h>
 
 #include <string>
+#include <vector>
+
+extern "C" {
+#include "pool.h"
+}
 
 struct Progress {
 	int done, total;
@@ -38,9 +43,28 @@ private:
 	Napi::FunctionReference onProgress_;
 };
 
-struct pool_cell;
-// One timed cell as JS: { batch, threads, error, iters, nsPerReq } (the caller adds what it names).
-Napi::Object PoolCellObject(Napi::Env env, const struct pool_cell &cell, int rounds);
+// A ProgressWorker that times cells on the shared pool (pool.c): it owns the
+// cells and their values, and the plan's rounds, sample length and CPUs.
+class PoolWorker : public ProgressWorker {
+public:
+	PoolWorker(Napi::Env env, Napi::Function onProgress) : ProgressWorker(env, onProgress) {}
+	~PoolWorker() override { pool_cells_free(cells_.data(), (int)cells_.size()); }
+
+	// Reads { rounds, sampleMs, cpus } from the JS options.
+	void ReadPlan(Napi::Object opts);
+
+	std::vector<struct pool_cell> cells_;
+
+protected:
+	// The plan over cells_, reporting progress through this worker.
+	struct pool_plan Plan();
+	// One cell as JS: { batch, threads, error, iters, nsPerReq } (the caller adds what it names).
+	Napi::Object CellObject(Napi::Env env, const struct pool_cell &cell) const;
+
+	std::vector<int> cpus_;
+	int rounds_ = 1;
+	double sample_ms_ = 10;
+};
 
 // Reads a JS array of numbers into `out`; returns how many (at most `max`).
 int ReadList(Napi::Object opts, const char *key, int *out, int max);

@@ -67,17 +67,12 @@ Napi::Value BpfCheck(const Napi::CallbackInfo &info)
 	return out;
 }
 
-class BpfWorker : public ProgressWorker {
+class BpfWorker : public PoolWorker {
 public:
-	BpfWorker(Napi::Env env, Napi::Function onProgress) : ProgressWorker(env, onProgress) {}
-	~BpfWorker() override { pool_cells_free(cells_.data(), (int)cells_.size()); }
+	BpfWorker(Napi::Env env, Napi::Function onProgress) : PoolWorker(env, onProgress) {}
 
 	struct bpf_offsets off_ = {};
 	std::vector<int> shapes_;
-	std::vector<struct pool_cell> cells_;
-	std::vector<int> cpus_;
-	int rounds_ = 1;
-	double sample_ms_ = 10;
 
 protected:
 	bool Run(std::string &error) override
@@ -93,14 +88,7 @@ protected:
 
 		o.shapes = shapes_.data();
 		o.nshapes = (int)shapes_.size();
-		o.plan.cells = cells_.data();
-		o.plan.ncells = (int)cells_.size();
-		o.plan.rounds = rounds_;
-		o.plan.sample_ms = sample_ms_;
-		o.plan.cpus = cpus_.data();
-		o.plan.ncpus = (int)cpus_.size();
-		o.plan.progress = &ProgressWorker::Report;
-		o.plan.progress_arg = this;
+		o.plan = Plan();
 		int ret = bpf_standins_run(&st, &o, err, sizeof(err));
 
 		bpf_standins_unload(&st);
@@ -115,10 +103,9 @@ protected:
 		Napi::Array cells = Napi::Array::New(env, cells_.size());
 
 		for (size_t i = 0; i < cells_.size(); i++) {
-			const struct pool_cell &c = cells_[i];
-			Napi::Object o = PoolCellObject(env, c, rounds_);
+			Napi::Object o = CellObject(env, cells_[i]);
 
-			o.Set("shape", bpf_shape_defs[shapes_[(size_t)c.variant]].name);
+			o.Set("shape", bpf_shape_defs[shapes_[(size_t)cells_[i].variant]].name);
 			cells.Set(i, o);
 		}
 		return cells;
@@ -132,11 +119,10 @@ Napi::Value RunBpfStandins(const Napi::CallbackInfo &info)
 	Napi::Object o = info[1].As<Napi::Object>();
 	Napi::Function onProgress = info.Length() > 2 && info[2].IsFunction() ? info[2].As<Napi::Function>() : Napi::Function();
 	BpfWorker *worker = new BpfWorker(env, onProgress);
-	int shapes[BPF_SHAPE_COUNT], batches[16], threads[16], cpus[POOL_MAX_THREADS];
+	int shapes[BPF_SHAPE_COUNT], batches[16], threads[16];
 	int nshapes = ReadList(o, "shapes", shapes, BPF_SHAPE_COUNT);
 	int nbatches = ReadList(o, "batches", batches, 16);
 	int nthreads = ReadList(o, "threads", threads, 16);
-	int ncpus = ReadList(o, "cpus", cpus, POOL_MAX_THREADS);
 
 	worker->off_ = ReadOffsets(info[0]);
 	for (int i = 0; i < nshapes; i++) {
@@ -158,9 +144,7 @@ Napi::Value RunBpfStandins(const Napi::CallbackInfo &info)
 				c.threads = threads[t];
 				worker->cells_.push_back(c);
 			}
-	worker->cpus_.assign(cpus, cpus + ncpus);
-	worker->rounds_ = o.Get("rounds").As<Napi::Number>().Int32Value();
-	worker->sample_ms_ = o.Get("sampleMs").As<Napi::Number>().DoubleValue();
+	worker->ReadPlan(o);
 	Napi::Promise promise = worker->Promise();
 
 	worker->Queue();

@@ -372,34 +372,21 @@ private:
 	struct nw_world *w_ = nullptr;
 };
 
-class LaneWorker : public ProgressWorker {
+class LaneWorker : public PoolWorker {
 public:
-	LaneWorker(Napi::Env env, Napi::Function onProgress) : ProgressWorker(env, onProgress) {}
-	~LaneWorker() override { pool_cells_free(cells_.data(), (int)cells_.size()); }
+	LaneWorker(Napi::Env env, Napi::Function onProgress) : PoolWorker(env, onProgress) {}
 
 	std::vector<std::string> designs_;
 	std::vector<struct nw_workload> workloads_;
-	std::vector<struct pool_cell> cells_;
-	std::vector<int> cpus_;
-	int rounds_ = 1;
-	double sample_ms_ = 10;
 
 protected:
 	bool Run(std::string &error) override
 	{
 		char err[256] = "";
-		struct pool_plan plan = {};
+		struct pool_plan plan = Plan();
 
 		for (size_t i = 0; i < workloads_.size(); i++)
 			workloads_[i].design = designs_[i].c_str();
-		plan.cells = cells_.data();
-		plan.ncells = (int)cells_.size();
-		plan.rounds = rounds_;
-		plan.sample_ms = sample_ms_;
-		plan.cpus = cpus_.data();
-		plan.ncpus = (int)cpus_.size();
-		plan.progress = &ProgressWorker::Report;
-		plan.progress_arg = this;
 		if (nw_lane_run(workloads_.data(), (int)workloads_.size(), &plan, err, sizeof(err)) == 0)
 			return true;
 		error = err;
@@ -411,7 +398,7 @@ protected:
 		Napi::Array cells = Napi::Array::New(env, cells_.size());
 
 		for (size_t i = 0; i < cells_.size(); i++) {
-			Napi::Object o = PoolCellObject(env, cells_[i], rounds_);
+			Napi::Object o = CellObject(env, cells_[i]);
 
 			o.Set("workload", cells_[i].variant);
 			cells.Set(i, o);
@@ -457,12 +444,7 @@ Napi::Value RunNativeLane(const Napi::CallbackInfo &info)
 		}
 		worker->cells_.push_back(c);
 	}
-	Napi::Array cpus = plan.Get("cpus").As<Napi::Array>();
-
-	for (uint32_t i = 0; i < cpus.Length(); i++)
-		worker->cpus_.push_back(cpus.Get(i).As<Napi::Number>().Int32Value());
-	worker->rounds_ = plan.Get("rounds").As<Napi::Number>().Int32Value();
-	worker->sample_ms_ = plan.Get("sampleMs").As<Napi::Number>().DoubleValue();
+	worker->ReadPlan(plan);
 	Napi::Promise promise = worker->Promise();
 
 	worker->Queue();

@@ -326,14 +326,16 @@ static int is_file_shape(int shape)
 	return shape == BPF_SHAPE_FILE_NONE || shape == BPF_SHAPE_FILE_ARRAY;
 }
 
-/* A thread's ring for `shape`: NOP (NOP_FILE on its own fd for the file shapes). */
-static int ring_for(struct standin_ctx *ctx, int shape)
+/* The stand-in a shape's requests are: NOP, or NOP_FILE on the thread's own fd for the file shapes. */
+static const struct standin_def *ring_def(int shape)
 {
-	int def = standin_find(is_file_shape(shape) ? "file-own" : "nop");
+	return &standin_defs[standin_find(is_file_shape(shape) ? "file-own" : "nop")];
+}
 
-	standin_setup(ctx, &standin_defs[def], -1);
-	ctx->user_data = shape == BPF_SHAPE_HASH ? HASH_ID : OP_ID;
-	return ctx->error;
+/* The user_data every request of `shape` carries: the id its lookup finds. */
+static unsigned long long user_data_of(int shape)
+{
+	return shape == BPF_SHAPE_HASH ? HASH_ID : OP_ID;
 }
 
 struct run_arg {
@@ -344,20 +346,15 @@ struct run_arg {
 static int setup(void *arg, int worker, int v, void **ctxp)
 {
 	struct run_arg *ra = arg;
-	struct standin_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct standin_ctx *ctx;
+	int ret = standin_pool_setup(ring_def(ra->shapes[v]), -1, &ctx);
 
 	(void)worker;
-	if (!ctx)
-		return -ENOMEM;
-	int ret = ring_for(ctx, ra->shapes[v]);
-
-	if (ret) {
-		standin_teardown(ctx);
-		free(ctx);
-		return ret;
+	if (ret == 0) {
+		ctx->user_data = user_data_of(ra->shapes[v]);
+		*ctxp = ctx;
 	}
-	*ctxp = ctx;
-	return 0;
+	return ret;
 }
 
 static int before(void *arg, int v)
@@ -387,7 +384,10 @@ int bpf_standins_run(struct bpf_standins *st, struct bpf_run_opts *o, char *err,
 long long bpf_standins_check(struct bpf_standins *st, int shape, int n)
 {
 	struct standin_ctx ctx;
-	int ret = ring_for(&ctx, shape);
+
+	standin_setup(&ctx, ring_def(shape), -1);
+	ctx.user_data = user_data_of(shape);
+	int ret = ctx.error;
 
 	if (ret == 0) {
 		long long before_count = bpf_standins_count(st);

@@ -170,6 +170,24 @@ long long standin_run(struct standin_ctx *ctx, unsigned batch, unsigned long ite
 	return clock_now_ns() - start;
 }
 
+int standin_pool_setup(const struct standin_def *def, int shared_fd, struct standin_ctx **out)
+{
+	struct standin_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return -ENOMEM;
+	standin_setup(ctx, def, shared_fd);
+	if (ctx->error) {
+		int error = ctx->error;
+
+		standin_teardown(ctx);
+		free(ctx);
+		return error;
+	}
+	*out = ctx;
+	return 0;
+}
+
 long long standin_pool_run(void *ctx, unsigned batch, unsigned long iters)
 {
 	return standin_run(ctx, batch, iters);

@@ -58,7 +58,11 @@ int standin_batch(struct standin_ctx *ctx, unsigned batch);
 /* Runs `iters` batches of `batch` requests; returns elapsed ns, or -errno of a failed request. */
 long long standin_run(struct standin_ctx *ctx, unsigned batch, unsigned long iters);
 
-/* Pool adapters (pool.h) for a variant whose context is a malloc'd standin_ctx. */
+/*
+ * Pool adapters (pool.h) for a variant whose context is a malloc'd standin_ctx:
+ * standin_pool_setup() allocates and sets one up, or frees it and returns why it cannot run.
+ */
+int standin_pool_setup(const struct standin_def *def, int shared_fd, struct standin_ctx **out);
 long long standin_pool_run(void *ctx, unsigned batch, unsigned long iters);
 void standin_pool_teardown(void *arg, void *ctx);
 

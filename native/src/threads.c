@@ -19,21 +19,10 @@ struct standin_variants {
 static int setup(void *arg, int worker, int v, void **ctxp)
 {
 	struct standin_variants *sv = arg;
-	struct standin_ctx *ctx = calloc(1, sizeof(*ctx));
 
 	(void)worker;
-	if (!ctx)
-		return -ENOMEM;
-	standin_setup(ctx, &standin_defs[sv->opts->standins[v]], sv->shared_fd);
-	if (ctx->error) {
-		int error = ctx->error;
-
-		standin_teardown(ctx);
-		free(ctx);
-		return error;
-	}
-	*ctxp = ctx;
-	return 0;
+	return standin_pool_setup(&standin_defs[sv->opts->standins[v]], sv->shared_fd,
+				  (struct standin_ctx **)ctxp);
 }
 
 int run_standins(const struct run_opts *o, struct run_result *res)
