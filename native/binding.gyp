@@ -7,17 +7,9 @@
       "src/model/world.c",
       "src/model/design.c",
       "src/model/api.c",
-      "src/model/stress.c",
-      "src/designs/registry.c",
-      "src/designs/global_registry.c",
-      "src/designs/cached_ops.c",
-      "src/designs/global_array.c",
-      "src/designs/array_xarray.c",
-      "src/designs/per_ctx.c",
-      "src/designs/per_fd.c",
-      "src/designs/per_fd_fixed.c",
-      "src/designs/global_alloc.c"
+      "src/model/stress.c"
     ],
+    "design_sources": ["<!@(ls src/designs/*.c)"],
     "kernel_lane_sources": ["src/ring.c", "src/probe.c", "src/standins.c", "src/pool.c", "src/threads.c"],
     "c_flags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
   },
@@ -37,7 +29,8 @@
         "src/seccomp.c",
         "src/model/lane.c",
         "<@(kernel_lane_sources)",
-        "<@(model_sources)"
+        "<@(model_sources)",
+        "<@(design_sources)"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
@@ -51,7 +44,7 @@
     {
       "target_name": "iou-stress",
       "type": "executable",
-      "sources": ["src/stress_main.c", "<@(model_sources)"]
+      "sources": ["src/stress_main.c", "<@(model_sources)", "<@(design_sources)"]
     }
   ]
 }

@@ -1,14 +1,15 @@
 // Builds the C designs' concurrent stress (iou-stress) twice, under
 // AddressSanitizer+UBSan and under ThreadSanitizer, into native/build/sanitize/
 // and runs each on a short budget (npm run test:sanitizers). The sources are
-// binding.gyp's model_sources plus src/stress_main.c. Exit 0 when both runs are
+// binding.gyp's model_sources, every C file in src/designs/ (binding.gyp's
+// design_sources) and src/stress_main.c. Exit 0 when both runs are
 // clean (or TSan cannot run on this machine, which is said in one line), 1 on
 // any sanitizer report, stress failure or build error, 2 on bad usage or when
 // there is no C compiler or sanitizer runtime.
 //
 //   node native/sanitize.mjs [--ops N] [--threads N] [--seed N]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { machine } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +61,11 @@ try {
   say(`cannot read the model sources from native/binding.gyp: ${e.message.split('\n')[0]}`);
   process.exit(1);
 }
-sources = ['src/stress_main.c', ...sources];
+const designSources = readdirSync(join(here, 'src', 'designs'))
+  .filter((f) => f.endsWith('.c'))
+  .sort()
+  .map((f) => `src/designs/${f}`);
+sources = ['src/stress_main.c', ...sources, ...designSources];
 
 const COMMON = [
   '-std=gnu11',
