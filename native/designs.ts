@@ -8,6 +8,8 @@ import { loadNative } from './index.js';
 export interface NativeDesignDef {
   readonly name: string;
   readonly nameKind: 'id' | 'fd' | 'fixed';
+  /** Whose namespace a name lives in, as designs/design.ts says. */
+  readonly scope: 'global' | 'ring' | 'process';
   readonly idMin: number;
   /** Null for fd-named designs. */
   readonly idMax: number | null;
@@ -125,6 +127,14 @@ export interface StressStats {
   /** Requests that never completed. */
   readonly missing: number;
   readonly ringRestarts: number;
+  /** Names per ring only: registrations on a ring another thread submits to. */
+  readonly crossRegistered: number;
+  /** CQEs of requests naming such a slot that ran the slot's program. */
+  readonly crossCompleted: number;
+  /** CQEs of requests naming such a slot that found it empty (an error, as they should). */
+  readonly crossEmpty: number;
+  /** Unregisters that slept until in-flight requests were done (per-ctx). */
+  readonly unregisterWaits: number;
 }
 
 export interface DesignsAddon {

@@ -23,6 +23,11 @@ const char *KindName(int kind)
 	return kind == 0 ? "id" : kind == 1 ? "fd" : "fixed";
 }
 
+const char *ScopeName(int scope)
+{
+	return scope == 0 ? "global" : scope == 1 ? "ring" : "process";
+}
+
 int KindOf(const std::string &kind)
 {
 	return kind == "id" ? 0 : kind == "fd" ? 1 : 2;
@@ -39,6 +44,7 @@ Napi::Value DesignDefs(const Napi::CallbackInfo &info)
 
 		o.Set("name", d.name);
 		o.Set("nameKind", KindName(d.name_kind));
+		o.Set("scope", ScopeName(d.scope));
 		o.Set("idMin", (double)d.id_min);
 		o.Set("idMax", d.id_max < 0 ? env.Null() : Napi::Number::New(env, (double)d.id_max));
 		o.Set("setupFlag", d.setup_flag != 0);
@@ -464,6 +470,10 @@ Napi::Object Stats(Napi::Env env, const struct nw_stress_stats &s)
 	o.Set("failed", (double)s.failed);
 	o.Set("missing", (double)s.missing);
 	o.Set("ringRestarts", (double)s.ring_restarts);
+	o.Set("crossRegistered", (double)s.cross_registered);
+	o.Set("crossCompleted", (double)s.cross_completed);
+	o.Set("crossEmpty", (double)s.cross_empty);
+	o.Set("unregisterWaits", (double)s.unregister_waits);
 	return o;
 }
 

@@ -593,6 +593,7 @@ describe('TS models and C designs, differentially', { skip }, () => {
       DESIGNS.map((d) => ({
         name: d.name,
         nameKind: d.nameKind,
+        scope: d.scope,
         idMin: d.idRange?.min ?? 0,
         idMax: d.idRange?.max ?? null,
         setupFlag: d.setupFlag !== null,

@@ -1,7 +1,8 @@
 // The C designs' concurrent stress: worker_threads sharing one design
 // instance through the addon's handle, and the standalone iou-stress binary
 // (the one the sanitizer runs build). Every violation counter, wrong, failed
-// and missing completion must stay 0. Skips with the reason when the addon
+// and missing completion must stay 0; with names per ring, threads also
+// register on each other's rings while those rings submit. Skips with the reason when the addon
 // or the binary is not built.
 
 import assert from 'node:assert/strict';
@@ -65,6 +66,16 @@ describe('stress from worker_threads on one shared world', {
         assert.ok(s.registered > 0, `worker ${w} registered something`);
         assert.ok(s.submitted > 0, `worker ${w} submitted something`);
       }
+      // Names per ring: threads register on each other's rings, and requests find them.
+      const perRing = addon.designDefs().find((x) => x.name === design)?.scope === 'ring';
+      const total = (key: keyof StressStats) =>
+        runs.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value[key] : 0), 0);
+      assert.equal(total('crossRegistered') > 0, perRing, 'registrations on rings of others');
+      assert.equal(
+        total('crossCompleted') > 0,
+        perRing,
+        'requests ran what another thread put there',
+      );
     });
   }
 });

@@ -29,7 +29,7 @@ int nw_design_info(int i, struct nw_design_info *out)
 	const struct design_def *d = design_defs[i];
 
 	*out = (struct nw_design_info){
-		.name = d->name, .name_kind = (int)d->name_kind, .id_min = d->id_min, .id_max = d->id_max,
+		.name = d->name, .name_kind = (int)d->name_kind, .scope = (int)d->scope, .id_min = d->id_min, .id_max = d->id_max,
 		.setup_flag = d->setup_flag, .discovery = d->discovery,
 	};
 	return 0;

@@ -15,6 +15,7 @@ struct nw_world;
 struct nw_design_info {
 	const char *name;
 	int name_kind;		/* 0 id, 1 fd, 2 fixed slot */
+	int scope;		/* 0 global, 1 per ring, 2 per process */
 	long id_min, id_max;	/* id_max -1: fds */
 	int setup_flag;
 	int discovery;

@@ -9,10 +9,12 @@
 #include "stress.h"
 
 #define SHARED 4	/* programs every ring uses */
-#define OWN_MAX 8	/* registrations one thread holds at once */
+#define OWN_MAX 8	/* registrations one thread holds at once, on its own ring or others' */
 #define OWN_IDS 32	/* width of the id range threads contend for */
 #define BATCH_MAX 8
-
+#define RINGS_MAX 64	/* threads whose ring others can find */
+/* A cross registration's program returns CROSS_RES + its id: whoever put it there. */
+#define CROSS_RES 1000000
 
 /* Issue results: shared programs 1000.., every other program its own value. */
 static atomic_int next_res = 2000;
@@ -20,6 +22,7 @@ static atomic_int next_res = 2000;
 struct own {
 	bool used;
 	int prog_fd;
+	int ring_ref_fd;	/* a cross registration's own fd of its ring, or -1 */
 	struct registration reg;
 	int res;
 };
@@ -30,15 +33,31 @@ struct thread {
 	struct process *proc;
 	unsigned rng;
 	int ring_fd;
+	int ring_slot;			/* its index in shared_state.ring_fds, or -1 */
 	struct own own[OWN_MAX];
+	struct own cross[OWN_MAX];	/* registrations on whatever ring another thread had */
 	struct registration shared[SHARED];	/* this ring's names for the shared programs */
 	struct nw_stress_stats *stats;
 };
 
-/* The shared programs' fds in process 0 and, for a global namespace, their registrations. */
+/*
+ * The shared programs' fds in process 0 and, for a global namespace, their
+ * registrations; and every thread's current ring fd, so that with names per
+ * ring one thread can register and unregister on a ring another thread is
+ * submitting to (v3's ring_fd in the struct_ops value, a fixed-file update
+ * from a sibling): the ring's table, its uring_lock and per-ctx's wait for
+ * in-flight requests are then contended. The registrant first takes its
+ * own fd of the ring (SCM_RIGHTS to itself) and keeps it until it has
+ * unregistered: the fd it read may already be stale, and per-ctx's ->unreg()
+ * resolves ring_fd again, so without that fd a reused number would send the
+ * unregister to another ring (a design flaw the fuzzer reports, not an
+ * implementation bug for this stress to find).
+ */
 struct shared_state {
 	int fds[SHARED];
 	struct registration regs[SHARED];
+	atomic_int nrings;
+	atomic_int ring_fds[RINGS_MAX];		/* -1 while that thread has no ring */
 };
 
 static unsigned next_rand(struct thread *t)
@@ -61,6 +80,16 @@ static long shared_first(const struct design_def *d)
 	return d->id_max < 0 ? -1 : d->id_max - SHARED + 1;
 }
 
+/*
+ * Names per ring: [0, cross_first) for the ring's own thread, then
+ * [cross_first, shared_first) for any thread on any ring; every program in
+ * that range returns CROSS_RES + id, so a request names a slot, not a program.
+ */
+static long cross_first(const struct design_def *d)
+{
+	return (capacity(d) - SHARED) / 2;
+}
+
 static long own_first(const struct design_def *d)
 {
 	long lo = capacity(d) - SHARED - OWN_IDS;
@@ -81,6 +110,8 @@ int nw_stress_prepare(struct nw_world *nw)
 	struct world *w = &nw->w;
 	struct shared_state *s = world_alloc(w, sizeof(*s));
 
+	for (int i = 0; i < RINGS_MAX; i++)
+		atomic_init(&s->ring_fds[i], -1);
 	for (int i = 0; i < SHARED; i++) {
 		struct prog_spec spec = spec_with(1000 + i);
 
@@ -122,41 +153,82 @@ static int name_shared(struct thread *t)
 	return 0;
 }
 
-static void register_own(struct thread *t)
+static struct own *free_entry(struct own *entries)
 {
-	int slot = -1;
+	for (int i = 0; i < OWN_MAX; i++)
+		if (!entries[i].used)
+			return &entries[i];
+	return NULL;
+}
 
-	for (int i = 0; i < OWN_MAX && slot < 0; i++)
-		if (!t->own[i].used)
-			slot = i;
-	if (slot < 0)
-		return;
-	struct own *o = &t->own[slot];
+/* Loads a program returning `res` and registers it on `ring_fd` at `id`; false when refused. */
+static bool load_and_register(struct thread *t, struct own *o, int res, int ring_fd, long id)
+{
+	struct prog_spec spec = spec_with(res);
 
-	o->res = atomic_fetch_add(&next_res, 1);
-	struct prog_spec spec = spec_with(o->res);
-
+	o->res = res;
+	o->ring_ref_fd = -1;
 	o->prog_fd = sys_load(t->w, t->proc, &spec);
 	if (o->prog_fd < 0)
-		return;
-	long id = own_first(t->d) + (long)(next_rand(t) % OWN_IDS);
-
-	if (t->d->scope == SCOPE_RING)
-		id = (long)(next_rand(t) % (unsigned long)(capacity(t->d) - SHARED));
-	/* Names userspace does not pick: fds, kernel-chosen ids, and fixed slots, which an
-	 * update would silently replace (the ring's owner hands out its own free slots). */
-	if (t->d->scope == SCOPE_PROCESS || t->d->kernel_ids || t->d->name_kind == NAME_FIXED)
-		id = -1;
-	struct reg_args args = { .prog_fd = o->prog_fd, .ring_fd = t->ring_fd, .id = id };
+		return false;
+	struct reg_args args = { .prog_fd = o->prog_fd, .ring_fd = ring_fd, .id = id };
 
 	if (sys_register(t->w, t->proc, &args, &o->reg) < 0) {
 		/* -EBUSY: another thread (or this one) holds the id. Exclusive protocol: give up. */
 		t->stats->refused++;
 		sys_close(t->w, t->proc, o->prog_fd);
-		return;
+		return false;
 	}
 	o->used = true;
 	t->stats->registered++;
+	return true;
+}
+
+static void register_own(struct thread *t)
+{
+	struct own *o = free_entry(t->own);
+
+	if (!o)
+		return;
+	long id = own_first(t->d) + (long)(next_rand(t) % OWN_IDS);
+
+	if (t->d->scope == SCOPE_RING)
+		id = (long)(next_rand(t) % (unsigned long)cross_first(t->d));
+	/* A fixed slot is overwritten by an update, never refused: each entry keeps its own slot. */
+	if (t->d->name_kind == NAME_FIXED)
+		id = o - t->own;
+	/* Names userspace does not pick: fds and kernel-chosen ids. */
+	if (t->d->scope == SCOPE_PROCESS || t->d->kernel_ids)
+		id = -1;
+	load_and_register(t, o, atomic_fetch_add(&next_res, 1), t->ring_fd, id);
+}
+
+/* Names per ring: register on the ring some thread (maybe this one) last published. */
+static void register_cross(struct thread *t)
+{
+	struct shared_state *s = t->w->stress;
+	struct own *o = free_entry(t->cross);
+	int nrings = atomic_load(&s->nrings);
+
+	if (!o || nrings == 0)
+		return;
+	int published = atomic_load(&s->ring_fds[next_rand(t) % (unsigned)(nrings < RINGS_MAX ? nrings : RINGS_MAX)]);
+
+	if (published < 0)
+		return;
+	/* Whatever that number names now: a ring (maybe another one), another file, or nothing. */
+	int ring_fd = sys_pass_fd(t->w, t->proc, published, t->proc);
+
+	if (ring_fd < 0)
+		return;
+	long id = cross_first(t->d) + (long)(next_rand(t) % (unsigned long)(shared_first(t->d) - cross_first(t->d)));
+
+	if (!load_and_register(t, o, CROSS_RES + (int)id, ring_fd, id)) {
+		sys_close(t->w, t->proc, ring_fd);
+		return;
+	}
+	o->ring_ref_fd = ring_fd;
+	t->stats->cross_registered++;
 }
 
 static void unregister_own(struct thread *t, struct own *o)
@@ -167,6 +239,8 @@ static void unregister_own(struct thread *t, struct own *o)
 	/* per-fd: unregistering was the close */
 	if (t->d->scope != SCOPE_PROCESS)
 		sys_close(t->w, t->proc, o->prog_fd);
+	if (o->ring_ref_fd >= 0)
+		sys_close(t->w, t->proc, o->ring_ref_fd);
 	o->used = false;
 	t->stats->unregistered++;
 }
@@ -176,25 +250,35 @@ static void submit(struct thread *t)
 	struct sqe sqes[BATCH_MAX];
 	struct cqe cqes[BATCH_MAX];
 	int expect[BATCH_MAX];
-	bool seen[BATCH_MAX] = { false };
+	bool seen[BATCH_MAX] = { false }, cross[BATCH_MAX] = { false };
 	int n = 1 + (int)(next_rand(t) % BATCH_MAX), live[OWN_MAX], nlive = 0;
+	/* Names per ring: one pick in SHARED names a cross slot, whatever is there now. */
+	int ncross = t->d->scope == SCOPE_RING ? SHARED : 0;
 
 	for (int i = 0; i < OWN_MAX; i++)
 		if (t->own[i].used)
 			live[nlive++] = i;
 	for (int i = 0; i < n; i++) {
-		unsigned pick = next_rand(t) % (unsigned)(nlive + SHARED);
-		const struct registration *reg;
+		unsigned pick = next_rand(t) % (unsigned)(nlive + SHARED + ncross);
+		struct prog_name cross_name;
+		const struct prog_name *name;
 
 		if (pick < (unsigned)nlive) {
-			reg = &t->own[live[pick]].reg;
+			name = &t->own[live[pick]].reg.name;
 			expect[i] = t->own[live[pick]].res;
-		} else {
-			reg = &t->shared[pick - (unsigned)nlive];
+		} else if (pick < (unsigned)(nlive + SHARED)) {
+			name = &t->shared[pick - (unsigned)nlive].name;
 			expect[i] = 1000 + (int)(pick - (unsigned)nlive);
+		} else {
+			long width = shared_first(t->d) - cross_first(t->d);
+
+			cross_name = (struct prog_name){ t->d->name_kind, cross_first(t->d) + (long)(next_rand(t) % (unsigned long)width) };
+			name = &cross_name;
+			expect[i] = CROSS_RES + (int)cross_name.value;
+			cross[i] = true;
 		}
 		sqes[i] = (struct sqe){ .user_data = (uint64_t)i, .async = next_rand(t) % 4 == 0 };
-		t->d->target(&reg->name, &sqes[i]);
+		t->d->target(name, &sqes[i]);
 	}
 	if (sys_submit(t->w, t->proc, t->ring_fd, sqes, (unsigned)n) < 0) {
 		t->stats->missing += (unsigned long)n;
@@ -212,10 +296,14 @@ static void submit(struct thread *t)
 		}
 		seen[k] = true;
 		t->stats->completed++;
-		if (cqes[i].res < 0)
+		if (cqes[i].res < 0 && cross[k])
+			t->stats->cross_empty++;	/* nothing registered in that slot just then */
+		else if (cqes[i].res < 0)
 			t->stats->failed++;
 		else if (cqes[i].res != expect[k])
 			t->stats->wrong_program++;
+		else if (cross[k])
+			t->stats->cross_completed++;
 	}
 	if (got < n)
 		t->stats->missing += (unsigned long)(n - got);
@@ -223,14 +311,24 @@ static void submit(struct thread *t)
 
 static int open_ring(struct thread *t)
 {
+	struct shared_state *s = t->w->stress;
+
 	t->ring_fd = sys_setup(t->w, t->proc, t->d->setup_flag);
 	if (t->ring_fd < 0)
 		return t->ring_fd;
-	return name_shared(t);
+	int ret = name_shared(t);
+
+	if (ret == 0 && t->ring_slot >= 0)
+		atomic_store(&s->ring_fds[t->ring_slot], t->ring_fd);
+	return ret;
 }
 
 static void close_ring(struct thread *t)
 {
+	struct shared_state *s = t->w->stress;
+
+	if (t->ring_slot >= 0)
+		atomic_store(&s->ring_fds[t->ring_slot], -1);
 	for (int i = 0; i < OWN_MAX; i++)
 		if (t->own[i].used)
 			unregister_own(t, &t->own[i]);
@@ -245,10 +343,15 @@ static void close_ring(struct thread *t)
 
 void nw_stress_thread(struct nw_world *nw, unsigned seed, unsigned long ops, struct nw_stress_stats *stats)
 {
+	struct shared_state *s = nw->w.stress;
 	struct thread t = {
 		.w = &nw->w, .d = nw->w.design, .proc = &nw->w.procs[0], .rng = seed ? seed : 1, .stats = stats,
 	};
+	unsigned long waits_before = ring_waits_blocked;
 
+	t.ring_slot = t.d->scope == SCOPE_RING ? atomic_fetch_add(&s->nrings, 1) : -1;
+	if (t.ring_slot >= RINGS_MAX)
+		t.ring_slot = -1;
 	if (open_ring(&t) < 0) {
 		stats->missing++;
 		return;
@@ -263,6 +366,14 @@ void nw_stress_thread(struct nw_world *nw, unsigned seed, unsigned long ops, str
 
 			if (o->used)
 				unregister_own(&t, o);
+		} else if (r < 26 && t.d->scope == SCOPE_RING) {
+			/* Half registers on a published ring, half unregisters an earlier one. */
+			struct own *o = &t.cross[next_rand(&t) % OWN_MAX];
+
+			if (r < 23)
+				register_cross(&t);
+			else if (o->used)
+				unregister_own(&t, o);
 		} else if (r == 63) {
 			close_ring(&t);
 			stats->ring_restarts++;
@@ -275,6 +386,10 @@ void nw_stress_thread(struct nw_world *nw, unsigned seed, unsigned long ops, str
 		}
 	}
 	close_ring(&t);
+	for (int i = 0; i < OWN_MAX; i++)
+		if (t.cross[i].used)
+			unregister_own(&t, &t.cross[i]);
+	stats->unregister_waits += ring_waits_blocked - waits_before;
 }
 
 struct stress_arg {

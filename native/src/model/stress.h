@@ -20,6 +20,14 @@ struct nw_stress_stats {
 	unsigned long failed;		/* a CQE with an error for a live registration */
 	unsigned long missing;		/* requests without a CQE */
 	unsigned long ring_restarts;
+	/* Names per ring only: registrations on a ring another thread submits to, */
+	unsigned long cross_registered;
+	/* CQEs of requests naming such a slot that ran its program, */
+	unsigned long cross_completed;
+	/* and those that found the slot empty just then (an error, as it should be). */
+	unsigned long cross_empty;
+	/* Unregisters that slept until in-flight requests were done (per-ctx). */
+	unsigned long unregister_waits;
 };
 
 /* Loads the shared programs into `w` (and registers them in a global namespace). 0 or -errno. */

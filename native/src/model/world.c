@@ -164,9 +164,13 @@ struct io_ring_ctx *fget_ring(struct process *proc, int fd, struct kfile **file,
 	return f->payload;
 }
 
+_Thread_local unsigned long ring_waits_blocked;
+
 void ring_wait(struct io_ring_ctx *ring, bool (*done)(void *), void *arg)
 {
 	pthread_mutex_lock(&ring->wq_lock);
+	if (!done(arg))
+		ring_waits_blocked++;
 	while (!done(arg))
 		pthread_cond_wait(&ring->wq, &ring->wq_lock);
 	pthread_mutex_unlock(&ring->wq_lock);

@@ -200,6 +200,8 @@ bool program_has(const struct program *prog, enum callback cb);
 struct io_ring_ctx *fget_ring(struct process *proc, int fd, struct kfile **file, int *err);
 /* Waits, without uring_lock, until done(arg) (wait_event on ctx->bpf_wq). */
 void ring_wait(struct io_ring_ctx *ring, bool (*done)(void *arg), void *arg);
+/* How often this thread's ring_wait() found done(arg) false and slept: the stress's coverage. */
+extern _Thread_local unsigned long ring_waits_blocked;
 /* wake_up(&ctx->bpf_wq) */
 void ring_wake(struct io_ring_ctx *ring);
 /* The fixed-file table: a new node for `file` in `index` (dropping the old one); NULL clears. */
