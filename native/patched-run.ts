@@ -33,21 +33,29 @@ export function libbpfVersion(header = LIBBPF_VERSION_H): [number, number] | nul
   }
 }
 
-/** What to install, as one line, when the toolchain is incomplete or too old; null when it will do. */
-export function missingToolchain(header = LIBBPF_VERSION_H): string | null {
+/** What to install, as one line, when clang, libbpf's headers or a C compiler is missing; null when all are there. */
+export function missingTools(header = LIBBPF_VERSION_H): string | null {
   const has = (cmd: string, args: string[]) =>
     spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
   const missing: string[] = [];
   if (!has('clang', ['--version'])) missing.push('clang');
   if (!existsSync(header)) missing.push('libbpf headers');
   if (!has(process.env.CC ?? 'cc', ['--version'])) missing.push('a C compiler');
-  if (missing.length > 0)
-    return `missing ${missing.join(', ')}: install clang and libbpf-dev (Debian/Ubuntu: apt-get install clang libbpf-dev; Fedora: dnf install clang libbpf-devel)`;
+  if (missing.length === 0) return null;
+  return `missing ${missing.join(', ')}: install clang and libbpf-dev (Debian/Ubuntu: apt-get install clang libbpf-dev; Fedora: dnf install clang libbpf-devel)`;
+}
+
+/** Why the libbpf whose libbpf_version.h is `header` cannot load struct_ops links, as one line; null when it can. */
+export function libbpfTooOld(header = LIBBPF_VERSION_H): string | null {
   const v = libbpfVersion(header);
   const [minMajor, minMinor] = LIBBPF_MIN;
-  if (v === null || v[0] < minMajor || (v[0] === minMajor && v[1] < minMinor))
-    return `libbpf ${v === null ? '(unknown version)' : v.join('.')} is too old: struct_ops links need libbpf ${LIBBPF_MIN.join('.')} or newer (Debian 13, Ubuntu 24.04 and Fedora 40 ship it; or build libbpf from source)`;
-  return null;
+  if (v !== null && (v[0] > minMajor || (v[0] === minMajor && v[1] >= minMinor))) return null;
+  return `libbpf ${v === null ? '(unknown version)' : v.join('.')} is too old: struct_ops links need libbpf ${LIBBPF_MIN.join('.')} or newer (Debian 13, Ubuntu 24.04 and Fedora 40 ship it; or build libbpf from source)`;
+}
+
+/** What to install, as one line, when the toolchain is incomplete or too old; null when it will do. */
+export function missingToolchain(header = LIBBPF_VERSION_H): string | null {
+  return missingTools(header) ?? libbpfTooOld(header);
 }
 
 function run(cmd: string, args: string[]): string | null {

@@ -245,9 +245,18 @@ int main(int argc, char **argv)
 	else
 		return usage_error("--version must be v1, v2 or v3");
 	o.per_ring = strcmp(o.version, "v1") != 0;
-	if (!o.per_ring) {
-		int ret = register_ops(-1, &global_obj, global_links);
+	/* A kernel without this version's setup flag fails every cell the same way: say it once. */
+	struct ring probe;
+	int ret = ring_init(&probe, 8, o.setup_flags, 0);
 
+	if (ret < 0) {
+		fprintf(stderr, "iou-patched: io_uring_setup with setup bit %d refused (%s): this kernel does not "
+				"look like %s of the series\n", __builtin_ctz(o.setup_flags), strerror(-ret), o.version);
+		return 1;
+	}
+	ring_exit(&probe);
+	if (!o.per_ring) {
+		ret = register_ops(-1, &global_obj, global_links);
 		if (ret < 0) {
 			fprintf(stderr, "iou-patched: registering the struct_ops programs failed: %s\n", strerror(-ret));
 			return 1;
