@@ -88,7 +88,10 @@ function safetyOf(r: Results, design: string): string {
   const report = lane.details as unknown as FuzzReport | null;
   const mine = report?.results.filter((x) => x.design === design && x.mutant === null) ?? [];
   if (mine.length === 0) return 'not fuzzed';
-  const violated = mine.filter((x) => x.verdict === 'violated').map((x) => x.property);
+  // One job per property and caller protocol: name each violated property once.
+  const violated = [
+    ...new Set(mine.filter((x) => x.verdict === 'violated').map((x) => x.property)),
+  ];
   return violated.length === 0 ? 'none' : violated.join(', ');
 }
 

@@ -41,6 +41,42 @@ describe('mail text report', () => {
     assert.match(text, /per-ctx 7\.5 MiB/);
     assert.deepEqual(wrap('a b c', 3), ['a b', 'c']);
   });
+
+  it('names each violated property once per design, whatever the caller protocols', async () => {
+    const r = await sampleResults();
+    const job = (protocol: string, property: string, verdict: string) => ({
+      design: 'per-ctx',
+      mutant: null,
+      protocol,
+      property,
+      verdict,
+      runs: 80,
+      ms: 1,
+      reason: null,
+      counterexample: null,
+    });
+    const fuzz = {
+      lane: 'fuzz',
+      status: 'ok',
+      reason: null,
+      durationMs: 1,
+      notes: [],
+      metrics: [],
+      details: {
+        results: [
+          job('restart', 'use-after-free', 'violated'),
+          job('mixed', 'use-after-free', 'violated'),
+          job('exclusive', 'use-after-free', 'holds'),
+          job('mixed', 'hijack', 'holds'),
+        ],
+        mutants: [],
+        ms: 4,
+      },
+    };
+    const text = findings({ ...r, lanes: [...r.lanes, fuzz] } as typeof r).headline.join(' ');
+    assert.match(text, /per-ctx use-after-free[;.]/);
+    assert.doesNotMatch(text, /use-after-free, use-after-free/);
+  });
 });
 
 describe('native lane in the reports', () => {
