@@ -10,6 +10,7 @@ const BTF_MAGIC = 0xeb9f;
 
 const KIND_STRUCT = 4;
 const KIND_UNION = 5;
+const KIND_TYPEDEF = 8;
 
 /** Bytes that follow a type record of `kind` with `vlen` entries. */
 function trailing(kind: number, vlen: number): number {
@@ -56,6 +57,11 @@ export interface BtfTypes {
    * step is missing or is a bitfield.
    */
   offsetOf(name: string, path: string): number | undefined;
+  /**
+   * Type id of the typedef called `name` (the first of that name): what a
+   * tp_btf program names as attach_btf_id (btf_trace_<tracepoint>).
+   */
+  typedefId(name: string): number | undefined;
   /** Number of type records read. */
   readonly count: number;
 }
@@ -81,6 +87,7 @@ export function parseBtf(data: Buffer): BtfTypes {
   const sizes = new Map<string, number>();
   /** Type id (1-based, in order) of each struct or union, by name (the first of that name). */
   const ids = new Map<string, number>();
+  const typedefs = new Map<string, number>();
   /** Per type id: its kind, the type it refers to (typedefs, modifiers) and its members (structs, unions). */
   const types: { kind: number; ref: number; members: Member[] }[] = [
     { kind: 0, ref: 0, members: [] },
@@ -94,6 +101,10 @@ export function parseBtf(data: Buffer): BtfTypes {
     const vlen = info & 0xffff;
     const bitfields = info >>> 31 === 1;
     const members: Member[] = [];
+    if (kind === KIND_TYPEDEF && nameOff !== 0) {
+      const name = nameAt(nameOff);
+      if (!typedefs.has(name)) typedefs.set(name, count + 1);
+    }
     if (kind === KIND_STRUCT || kind === KIND_UNION) {
       if (nameOff !== 0) {
         const name = nameAt(nameOff);
@@ -160,6 +171,7 @@ export function parseBtf(data: Buffer): BtfTypes {
       }
       return offset;
     },
+    typedefId: (name) => typedefs.get(name),
     count,
   };
 }

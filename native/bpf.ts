@@ -1,7 +1,8 @@
 // The typed API over the in-kernel BPF stand-ins (native/src/bpf_standins.c):
 // BPF programs on io_uring's per-request tracepoints that find a program the
-// way each design would and tail-call it. Offsets into struct io_kiocb come
-// from the running kernel's BTF.
+// way each design would and tail-call it. They are tp_btf programs: the
+// tracepoints' type ids and the offsets into struct io_kiocb come from the
+// running kernel's BTF.
 
 import type { BtfTypes } from '../bench/btf.js';
 import { errnoLabel, loadNative } from './index.js';
@@ -17,9 +18,16 @@ export interface BpfShapeDef {
   readonly baseline: string;
 }
 
-export interface BpfOffsets {
+/** What the programs need from the kernel's BTF. */
+export interface BpfBtf {
+  /** Byte offset of req->cqe.user_data in struct io_kiocb. */
   readonly userData: number;
+  /** Byte offset of req->ctx. */
   readonly ctx: number;
+  /** Type id of typedef btf_trace_io_uring_submit_req (the tp_btf attach point). */
+  readonly submitReqType: number;
+  /** Type id of typedef btf_trace_io_uring_file_get. */
+  readonly fileGetType: number;
 }
 
 export interface BpfCell {
@@ -34,11 +42,11 @@ export interface BpfCell {
 export interface BpfAddon {
   bpfShapes(): BpfShapeDef[];
   bpfCheck(
-    off: BpfOffsets,
+    btf: BpfBtf,
     n: number,
-  ): { error: null; counts: number[] } | { error: string; errno: number };
+  ): { error: null; counts: number[]; runs: number[] } | { error: string; errno: number };
   runBpfStandins(
-    off: BpfOffsets,
+    btf: BpfBtf,
     opts: {
       shapes: number[];
       batches: readonly number[];
@@ -51,15 +59,20 @@ export interface BpfAddon {
   ): Promise<BpfCell[]>;
 }
 
-/** req->cqe.user_data and req->ctx in this kernel's struct io_kiocb, or why they are unknown. */
-export function bpfOffsets(
-  btf: BtfTypes,
-): { ok: true; off: BpfOffsets } | { ok: false; reason: string } {
+/** What the programs need from this kernel's BTF, or why it does not have it. */
+export function bpfBtf(btf: BtfTypes): { ok: true; btf: BpfBtf } | { ok: false; reason: string } {
   const userData = btf.offsetOf('io_kiocb', 'cqe.user_data');
   const ctx = btf.offsetOf('io_kiocb', 'ctx');
   if (userData === undefined || ctx === undefined)
     return { ok: false, reason: 'the kernel BTF has no io_kiocb with cqe.user_data and ctx' };
-  return { ok: true, off: { userData, ctx } };
+  const submitReqType = btf.typedefId('btf_trace_io_uring_submit_req');
+  const fileGetType = btf.typedefId('btf_trace_io_uring_file_get');
+  if (submitReqType === undefined || fileGetType === undefined)
+    return {
+      ok: false,
+      reason: 'the kernel BTF has no btf_trace_io_uring_submit_req or btf_trace_io_uring_file_get',
+    };
+  return { ok: true, btf: { userData, ctx, submitReqType, fileGetType } };
 }
 
 /** The addon's BPF functions, or why there are none. */
@@ -69,18 +82,24 @@ export function bpfAddon(): { ok: true; addon: BpfAddon } | { ok: false; reason:
 }
 
 /**
- * Loads every stand-in, runs `n` requests per shape and returns how often
- * the found program ran, by shape; or one line saying why BPF cannot run here.
+ * Loads every stand-in, runs `n` requests per shape on each of two rings and
+ * returns, by shape, how often the found program ran for this process
+ * (`counts`) and how often the shape's own program ran for anyone (`runs`,
+ * negative errno when the kernel would not count); or one line saying why
+ * BPF cannot run here.
  */
 export function checkBpfStandins(
   addon: BpfAddon,
-  off: BpfOffsets,
+  btf: BpfBtf,
   n: number,
-): { ok: true; counts: Map<string, number> } | { ok: false; reason: string } {
+):
+  | { ok: true; counts: Map<string, number>; runs: Map<string, number> }
+  | { ok: false; reason: string } {
   const shapes = addon.bpfShapes();
-  const r = addon.bpfCheck(off, n);
+  const r = addon.bpfCheck(btf, n);
   if (r.error !== null) {
-    const perm = r.errno === -1 || r.errno === -13;
+    // EPERM or EACCES without the verifier's word: not allowed to load at all.
+    const perm = (r.errno === -1 || r.errno === -13) && !r.error.includes('(verifier: ');
     return {
       ok: false,
       reason: perm
@@ -94,5 +113,9 @@ export function checkBpfStandins(
       ok: false,
       reason: `attaching the '${shapes[failed]?.name}' program failed: ${errnoLabel(r.counts[failed] ?? 0)}`,
     };
-  return { ok: true, counts: new Map(shapes.map((s, i) => [s.name, r.counts[i] ?? 0])) };
+  return {
+    ok: true,
+    counts: new Map(shapes.map((s, i) => [s.name, r.counts[i] ?? 0])),
+    runs: new Map(shapes.map((s, i) => [s.name, r.runs[i] ?? 0])),
+  };
 }

@@ -7,7 +7,7 @@
 // What it measures: what "find and call a BPF program per request" costs in
 // the kernel today. Skips with the reason when BPF cannot load or attach.
 
-import { type BpfShapeDef, bpfAddon, bpfOffsets, checkBpfStandins } from '../../native/bpf.js';
+import { type BpfShapeDef, bpfAddon, bpfBtf, checkBpfStandins } from '../../native/bpf.js';
 import { probeKernel } from '../../native/index.js';
 import { readKernelBtf } from '../btf.js';
 import { type Lane, LaneSkipped, metric } from '../lane.js';
@@ -31,17 +31,19 @@ export const bpfLane: Lane = {
     if (!addon.ok) throw new LaneSkipped(addon.reason);
     const btf = readKernelBtf();
     if (!btf.ok)
-      throw new LaneSkipped(`needs the kernel's BTF for io_kiocb offsets: ${btf.reason}`);
-    const off = bpfOffsets(btf.btf);
-    if (!off.ok) throw new LaneSkipped(off.reason);
-    const check = checkBpfStandins(addon.addon, off.off, CHECK_REQUESTS);
+      throw new LaneSkipped(
+        `needs the kernel's BTF for tp_btf programs and io_kiocb offsets: ${btf.reason}`,
+      );
+    const facts = bpfBtf(btf.btf);
+    if (!facts.ok) throw new LaneSkipped(facts.reason);
+    const check = checkBpfStandins(addon.addon, facts.btf, CHECK_REQUESTS);
     if (!check.ok) throw new LaneSkipped(check.reason);
     const shapes = addon.addon.bpfShapes();
     const o = ctx.options;
     const large = o.batches.filter((b) => b >= BPF_BATCHES[0]);
     const batches = large.length > 0 ? large : [...BPF_BATCHES];
     const cells = await addon.addon.runBpfStandins(
-      off.off,
+      facts.btf,
       {
         shapes: shapes.map((_, i) => i),
         batches,
@@ -91,9 +93,11 @@ export const bpfLane: Lane = {
       metrics,
       notes,
       details: {
-        offsets: { ...off.off },
-        // How often the found program ran for CHECK_REQUESTS requests (per-ring registers on its first).
+        btf: { ...facts.btf },
+        // How often the found program ran for CHECK_REQUESTS requests on each of two rings
+        // (per-ring registers on each ring's first), and how often each shape's program ran.
         invocations: Object.fromEntries(check.counts),
+        runs: Object.fromEntries(check.runs),
         checkRequests: CHECK_REQUESTS,
         shapes: shapes.map((s) => ({ ...s })),
       },

@@ -15,11 +15,12 @@ extern "C" {
 
 namespace {
 
-struct bpf_offsets ReadOffsets(Napi::Value value)
+struct bpf_btf ReadBtf(Napi::Value value)
 {
 	Napi::Object o = value.As<Napi::Object>();
+	auto get = [&](const char *key) { return o.Get(key).As<Napi::Number>().Int32Value(); };
 
-	return { o.Get("userData").As<Napi::Number>().Int32Value(), o.Get("ctx").As<Napi::Number>().Int32Value() };
+	return { get("userData"), get("ctx"), get("submitReqType"), get("fileGetType") };
 }
 
 Napi::Value BpfShapes(const Napi::CallbackInfo &info)
@@ -41,16 +42,17 @@ Napi::Value BpfShapes(const Napi::CallbackInfo &info)
 	return out;
 }
 
-// bpfCheck({ userData, ctx }, n): loads everything, runs n requests per shape on this thread.
-// { error: null, counts: number[] } (calls of the found program, or -errno), or { error, errno }.
+// bpfCheck(btf, n): loads everything, runs n requests per shape on each of two rings on this thread.
+// { error: null, counts: number[], runs: number[] } (calls of the found program by this process, or
+// -errno; runs of the shape's program, all processes, or -errno), or { error, errno }.
 Napi::Value BpfCheck(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	struct bpf_offsets off = ReadOffsets(info[0]);
+	struct bpf_btf btf = ReadBtf(info[0]);
 	int n = info[1].As<Napi::Number>().Int32Value();
 	struct bpf_standins st;
 	Napi::Object out = Napi::Object::New(env);
-	int ret = bpf_standins_load(&st, &off);
+	int ret = bpf_standins_load(&st, &btf);
 
 	if (ret < 0) {
 		out.Set("error", st.error);
@@ -58,12 +60,18 @@ Napi::Value BpfCheck(const Napi::CallbackInfo &info)
 		return out;
 	}
 	Napi::Array counts = Napi::Array::New(env, BPF_SHAPE_COUNT);
+	Napi::Array runs = Napi::Array::New(env, BPF_SHAPE_COUNT);
 
-	for (int s = 0; s < BPF_SHAPE_COUNT; s++)
-		counts.Set(s, (double)bpf_standins_check(&st, s, n));
+	for (int s = 0; s < BPF_SHAPE_COUNT; s++) {
+		struct bpf_check c = bpf_standins_check(&st, s, n);
+
+		counts.Set(s, (double)c.calls);
+		runs.Set(s, (double)c.runs);
+	}
 	bpf_standins_unload(&st);
 	out.Set("error", env.Null());
 	out.Set("counts", counts);
+	out.Set("runs", runs);
 	return out;
 }
 
@@ -71,7 +79,7 @@ class BpfWorker : public PoolWorker {
 public:
 	BpfWorker(Napi::Env env, Napi::Function onProgress) : PoolWorker(env, onProgress) {}
 
-	struct bpf_offsets off_ = {};
+	struct bpf_btf btf_ = {};
 	std::vector<int> shapes_;
 
 protected:
@@ -80,7 +88,7 @@ protected:
 		struct bpf_standins st;
 		char err[256] = "";
 
-		if (bpf_standins_load(&st, &off_) < 0) {
+		if (bpf_standins_load(&st, &btf_) < 0) {
 			error = st.error;
 			return false;
 		}
@@ -112,7 +120,7 @@ protected:
 	}
 };
 
-// runBpfStandins({ userData, ctx }, { shapes: number[], batches, threads, cpus, rounds, sampleMs }, onProgress?)
+// runBpfStandins(btf, { shapes: number[], batches, threads, cpus, rounds, sampleMs }, onProgress?)
 Napi::Value RunBpfStandins(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
@@ -124,7 +132,7 @@ Napi::Value RunBpfStandins(const Napi::CallbackInfo &info)
 	int nbatches = ReadList(o, "batches", batches, 16);
 	int nthreads = ReadList(o, "threads", threads, 16);
 
-	worker->off_ = ReadOffsets(info[0]);
+	worker->btf_ = ReadBtf(info[0]);
 	for (int i = 0; i < nshapes; i++) {
 		if (shapes[i] < 0 || shapes[i] >= BPF_SHAPE_COUNT) {
 			delete worker;

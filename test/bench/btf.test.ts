@@ -27,6 +27,15 @@ describe('BTF of the running kernel', { skip: kernel.ok ? false : kernel.reason 
     assert.equal(kernel.btf.offsetOf('io_kiocb', 'cqe.no_such_member'), undefined);
   });
 
+  it('finds the typedef a tp_btf program attaches to, by name', () => {
+    assert.ok(kernel.ok);
+    const id = kernel.btf.typedefId('btf_trace_io_uring_submit_req');
+    assert.ok(id !== undefined && id > 0 && id <= kernel.btf.count, String(id));
+    assert.notEqual(kernel.btf.typedefId('btf_trace_io_uring_file_get'), id);
+    // A struct is not a typedef.
+    assert.equal(kernel.btf.typedefId('list_head'), undefined);
+  });
+
   it('feeds the memory lane, which says which sizes came from BTF', () => {
     const s = structSizes();
     assert.equal(s.btf, 'read');
@@ -71,5 +80,30 @@ describe('BTF parser', () => {
     assert.deepEqual(btf.members('foo'), ['a', 'b']);
     assert.equal(btf.offsetOf('foo', 'b'), 8);
     assert.equal(btf.offsetOf('bar', 'b'), undefined);
+    assert.equal(btf.typedefId('foo'), undefined);
+  });
+
+  it('numbers typedefs by their position, from 1', () => {
+    // Two records: STRUCT "s" (no members), then TYPEDEF "t" -> 1.
+    const strings = Buffer.from('\0s\0t\0', 'latin1');
+    const types = 12 + 12;
+    const buf = Buffer.alloc(24 + types + strings.length);
+    buf.writeUInt16LE(0xeb9f, 0);
+    buf.writeUInt8(1, 2);
+    buf.writeUInt32LE(24, 4);
+    buf.writeUInt32LE(0, 8);
+    buf.writeUInt32LE(types, 12);
+    buf.writeUInt32LE(types, 16);
+    buf.writeUInt32LE(strings.length, 20);
+    buf.writeUInt32LE(1, 24); // "s"
+    buf.writeUInt32LE(4 << 24, 28); // STRUCT, vlen 0
+    buf.writeUInt32LE(0, 32);
+    buf.writeUInt32LE(3, 36); // "t"
+    buf.writeUInt32LE(8 << 24, 40); // TYPEDEF
+    buf.writeUInt32LE(1, 44); // -> type 1
+    strings.copy(buf, 24 + types);
+    const btf = parseBtf(buf);
+    assert.equal(btf.typedefId('t'), 2);
+    assert.equal(btf.typedefId('s'), undefined);
   });
 });

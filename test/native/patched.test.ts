@@ -112,6 +112,7 @@ function btf(types: string[]): BtfTypes {
     has: (name) => types.includes(name),
     members: () => undefined,
     offsetOf: () => undefined,
+    typedefId: () => undefined,
     count: types.length,
   };
 }
