@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cancelNativeRuns } from '../native/index.js';
 import { renderReports } from '../reports/render.js';
 import { terminalSummary } from '../reports/terminal.js';
 import { parseDesigns, parseIntList, parsePositive, runCli, UsageError } from './args.js';
@@ -140,6 +141,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return results;
   };
   process.once('SIGINT', () => {
+    // Stop the native timing threads first: the process cannot exit while one runs, and
+    // a BPF stand-in left attached slows every io_uring user on the machine meanwhile.
+    cancelNativeRuns();
     save('interrupted by SIGINT');
     console.error(`\nbench: interrupted; partial results in ${resultsPath}`);
     process.exit(130);

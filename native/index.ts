@@ -62,6 +62,8 @@ export interface RawCell {
 
 interface Addon extends DesignsAddon, BpfAddon {
   probe(): RawProbe;
+  /** Ctrl-C: every timed run, running or to come, stops after its current sample and rejects. */
+  cancelRuns(): void;
   standins(): StandinDef[];
   nopOnce(nopFlags: number, sqeFlags: number, ringFlags: number, len: number): number;
   checkStandins(): { name: string; error: number; res: number }[];
@@ -105,6 +107,11 @@ export function loadNative(): NativeStatus {
     }
   }
   return cached;
+}
+
+/** Ctrl-C: stops the addon's timed runs after their current sample, if the addon is loaded at all. */
+export function cancelNativeRuns(): void {
+  if (cached?.ok) cached.addon.cancelRuns();
 }
 
 const ERRNO_NAMES = new Map<number, string>(

@@ -282,6 +282,13 @@ Napi::Value RunStandins(const Napi::CallbackInfo &info)
 	return promise;
 }
 
+// cancelRuns(): Ctrl-C; every timed run stops after its current sample and rejects with "cancelled".
+Napi::Value CancelRuns(const Napi::CallbackInfo &info)
+{
+	pool_cancel();
+	return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports)
 {
 	exports.Set("probe", Napi::Function::New(env, Probe));
@@ -290,6 +297,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports)
 	exports.Set("checkStandins", Napi::Function::New(env, CheckStandins));
 	exports.Set("runStandins", Napi::Function::New(env, RunStandins));
 	exports.Set("denyIoUring", Napi::Function::New(env, DenyIoUring));
+	exports.Set("cancelRuns", Napi::Function::New(env, CancelRuns));
 	InitDesigns(env, exports);
 	InitBpf(env, exports);
 	return exports;

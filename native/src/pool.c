@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,13 @@ static int cell_error(struct pool *p, const struct pool_cell *cell)
 	return 0;
 }
 
+static atomic_int cancelled;
+
+void pool_cancel(void)
+{
+	atomic_store(&cancelled, 1);
+}
+
 int pool_run(const struct pool_variants *v, struct pool_plan *plan, char *err, size_t errlen)
 {
 	struct pool pool;
@@ -182,7 +190,7 @@ int pool_run(const struct pool_variants *v, struct pool_plan *plan, char *err, s
 	if (start_pool(&pool, v, plan, err, errlen) < 0)
 		return -1;
 	/* Calibrate once per (variant, batch); every thread count uses the same length. */
-	for (int i = 0; i < plan->ncells; i++) {
+	for (int i = 0; i < plan->ncells && !atomic_load(&cancelled); i++) {
 		struct pool_cell *cell = &plan->cells[i];
 
 		cell->error = cell_error(&pool, cell);
@@ -200,8 +208,8 @@ int pool_run(const struct pool_variants *v, struct pool_plan *plan, char *err, s
 				cell->iters = (unsigned long)iters;
 		}
 	}
-	for (int r = 0; r < plan->rounds; r++) {
-		for (int i = 0; i < plan->ncells; i++) {
+	for (int r = 0; r < plan->rounds && !atomic_load(&cancelled); r++) {
+		for (int i = 0; i < plan->ncells && !atomic_load(&cancelled); i++) {
 			struct pool_cell *cell = &plan->cells[i];
 
 			if (!cell->error) {
@@ -217,6 +225,10 @@ int pool_run(const struct pool_variants *v, struct pool_plan *plan, char *err, s
 		}
 	}
 	stop_pool(&pool);
+	if (atomic_load(&cancelled)) {
+		snprintf(err, errlen, "cancelled");
+		return -1;
+	}
 	return 0;
 }
 

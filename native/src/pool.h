@@ -50,6 +50,11 @@ struct pool_plan {
 
 /* Runs every cell `rounds` times; returns 0, or -1 with `err` set when the run as a whole failed. */
 int pool_run(const struct pool_variants *v, struct pool_plan *plan, char *err, size_t errlen);
+/*
+ * Ctrl-C: every pool_run in this process, running or to come, stops after
+ * its current sample and fails with "cancelled". Safe from any thread; not undone.
+ */
+void pool_cancel(void);
 /* Frees the cells' values. */
 void pool_cells_free(struct pool_cell *cells, int ncells);
 

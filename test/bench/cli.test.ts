@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readResults } from '../../bench/results.js';
+import { probeKernel } from '../../native/index.js';
 
 const CLI = fileURLToPath(new URL('../../bench/cli.js', import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), 'iou-bench-'));
@@ -110,37 +111,63 @@ describe('bench command line', () => {
     assert.match(run.stdout, /run complete/);
   });
 
-  it('saves partial results marked incomplete on SIGINT', { timeout: 60_000 }, async () => {
+  /** Starts a long bench, sends SIGINT once `lane` reports progress; its exit code (null: killed) and results. */
+  async function interrupt(lane: string, args: string[], killAfterMs: number) {
     const out = join(tmp(), 'out');
-    const child = spawn(
-      process.execPath,
-      [CLI, '--lanes', 'model,memory', '--rounds', '1000', '--duration', '5', '--out', out],
-      {
-        env: { ...process.env, CI: 'true' },
-      },
-    );
+    const child = spawn(process.execPath, [CLI, '--lanes', lane, ...args, '--out', out], {
+      env: { ...process.env, CI: 'true' },
+    });
     let stderr = '';
     await new Promise<void>((res) => {
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
-        if (stderr.includes('model lane: ') && !child.killed) {
+        if (stderr.includes(`${lane} lane: `) && !child.killed) {
           child.kill('SIGINT');
           res();
         }
       });
     });
     const code = await new Promise<number | null>((res) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       child.on('exit', (c) => {
         clearTimeout(timer);
         res(c);
       });
     });
+    return { code, results: readResults(join(out, 'results.json')) };
+  }
+
+  it('saves partial results marked incomplete on SIGINT', { timeout: 60_000 }, async () => {
+    const { code, results: r } = await interrupt(
+      'model',
+      ['--rounds', '1000', '--duration', '5'],
+      30_000,
+    );
     assert.equal(code, 130);
-    const r = readResults(join(out, 'results.json'));
     assert.ok(r.ok, r.ok ? '' : r.error);
     assert.equal(r.results.complete, false);
     assert.equal(r.results.incompleteReason, 'interrupted by SIGINT');
     assert.equal(r.results.lanes.at(-1)?.status, 'interrupted');
   });
+
+  it('stops the native timing threads on SIGINT instead of finishing their run', {
+    timeout: 60_000,
+    skip: nativeLaneReason(),
+  }, async () => {
+    // 1000 rounds of every stand-in would take many minutes: only a cancelled run exits in time.
+    const { code, results: r } = await interrupt(
+      'kernel',
+      ['--rounds', '1000', '--duration', '20'],
+      15_000,
+    );
+    assert.equal(code, 130, 'exited by itself after SIGINT');
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.equal(r.results.incompleteReason, 'interrupted by SIGINT');
+  });
 });
+
+/** Why the kernel lane cannot run here, or false. */
+function nativeLaneReason(): string | false {
+  const k = probeKernel();
+  return k.available ? false : k.reason;
+}
