@@ -135,6 +135,8 @@ export interface StressStats {
   readonly crossEmpty: number;
   /** Unregisters that slept until in-flight requests were done (per-ctx). */
   readonly unregisterWaits: number;
+  /** Global designs, standalone stress only: requests on a ring without the setup flag, failed as they must. */
+  readonly unlistedFailed: number;
 }
 
 export interface DesignsAddon {

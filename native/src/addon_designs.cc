@@ -474,6 +474,7 @@ Napi::Object Stats(Napi::Env env, const struct nw_stress_stats &s)
 	o.Set("crossCompleted", (double)s.cross_completed);
 	o.Set("crossEmpty", (double)s.cross_empty);
 	o.Set("unregisterWaits", (double)s.unregister_waits);
+	o.Set("unlistedFailed", (double)s.unlisted_failed);
 	return o;
 }
 

@@ -46,10 +46,11 @@ static int run_one(const char *design, int threads, unsigned long ops, unsigned 
 		  s.wrong_program || s.failed || s.missing;
 
 	printf("%-26s %s  reg %lu refused %lu unreg %lu  sqes %lu cqes %lu  restarts %lu  "
-	       "cross reg %lu ran %lu empty %lu  waits %lu  "
+	       "cross reg %lu ran %lu empty %lu  waits %lu  unlisted %lu  "
 	       "wrong %lu failed %lu missing %lu  uaf %lu null %lu underflow %lu oob %lu lost %lu\n",
 	       design, bad ? "FAIL" : "ok  ", s.registered, s.refused, s.unregistered, s.submitted, s.completed,
 	       s.ring_restarts, s.cross_registered, s.cross_completed, s.cross_empty, s.unregister_waits,
+	       s.unlisted_failed,
 	       s.wrong_program, s.failed, s.missing, v.freed_calls, v.null_calls, v.ref_underflow, v.oob,
 	       v.lost_requests);
 	return bad;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../kernel/srcu.h"
 #include "global_registry.h"
@@ -25,13 +26,16 @@ static struct registry *reg_of(struct world *w)
 
 void *global_registry_create(struct world *w, const struct global_table *ops, void *table)
 {
-	struct registry *r = calloc(1, sizeof(*r));
+	/* struct srcu keeps each slot's counters on its own cache line: the registry must start on one. */
+	size_t size = (sizeof(struct registry) + 63) / 64 * 64;
+	struct registry *r = aligned_alloc(64, size);
 
 	(void)w;
 	if (!r) {
 		fprintf(stderr, "iou-dispatch: out of memory for the global registry\n");
 		abort();
 	}
+	memset(r, 0, size);
 	r->ops = ops;
 	r->table = table;
 	pthread_mutex_init(&r->ctx_lock, NULL);
@@ -129,7 +133,19 @@ int global_issue(struct world *w, struct req *req, bool unlocked)
 void global_fail(struct world *w, struct req *req)
 {
 	struct registry *r = reg_of(w);
+	/*
+	 * A ring without the setup flag (prep's -EACCES) is not on the list
+	 * that register locks, so nothing holds the table still: the read gets
+	 * the protection xa_load() takes itself, rcu_read_lock(), here the
+	 * grace period the table's nodes are freed after. Only the read: the
+	 * program it returns is called unprotected, as posted.
+	 */
+	bool unlisted = !req->ring->bpf;
+	int idx = unlisted ? srcu_read_lock(&r->srcu) : 0;
 	struct program *prog = r->ops->read(w, r->table, req->op);
+
+	if (unlisted)
+		srcu_read_unlock(&r->srcu, idx);
 
 	if (prog && program_has(prog, CB_FAIL))
 		call_program(w, req, prog, CB_FAIL);

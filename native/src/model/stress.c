@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -392,6 +393,95 @@ void nw_stress_thread(struct nw_world *nw, unsigned seed, unsigned long ops, str
 	stats->unregister_waits += ring_waits_blocked - waits_before;
 }
 
+/*
+ * The table's own read side, for the global designs: one thread submits on a
+ * ring without the setup flag, whose prep fails with -EACCES and whose
+ * ->fail() then reads the table at op 0 holding no lock the table's writers
+ * take; meanwhile this thread registers two programs and unregisters them,
+ * so that a kernel-allocated table grows a node at index 0 and shrinks
+ * back, freeing the node after its grace period. The programs stay loaded:
+ * only the table's memory is at stake here, and ASan watches it.
+ */
+struct unlisted_arg {
+	struct world *w;
+	atomic_bool started, stop;
+	struct nw_stress_stats stats;
+};
+
+static void *unlisted_submitter(void *p)
+{
+	struct unlisted_arg *a = p;
+	struct process *proc = &a->w->procs[1];
+	int ring_fd = sys_setup(a->w, proc, false);
+	struct sqe sqe = { .fd = -1, .user_data = 1 };
+	struct cqe cqe;
+
+	if (ring_fd < 0) {
+		a->stats.missing++;
+		return NULL;
+	}
+	while (!atomic_load(&a->stop)) {
+		if (sys_submit(a->w, proc, ring_fd, &sqe, 1) < 0) {
+			a->stats.missing++;
+			break;
+		}
+		a->stats.submitted++;
+		atomic_store(&a->started, true);
+		if (sys_reap(a->w, proc, ring_fd, &cqe, 1) != 1)
+			a->stats.missing++;
+		else if (cqe.res >= 0)
+			a->stats.wrong_program++;	/* a ring without the flag ran a program */
+		else
+			a->stats.completed++;
+	}
+	sys_close(a->w, proc, ring_fd);
+	return NULL;
+}
+
+static void stress_unlisted(struct nw_world *nw, unsigned long rounds, struct nw_stress_stats *stats)
+{
+	struct world *w = &nw->w;
+	struct process *proc = &w->procs[0];
+	struct unlisted_arg a = { .w = w };
+	struct prog_spec spec = spec_with(3000);
+	int fds[2] = { sys_load(w, proc, &spec), sys_load(w, proc, &spec) };
+	pthread_t tid;
+
+	if (fds[0] < 0 || fds[1] < 0 || pthread_create(&tid, NULL, unlisted_submitter, &a) != 0) {
+		stats->missing++;
+		return;
+	}
+	/* Overlap for real: the first failed request is in before the table starts changing. */
+	while (!atomic_load(&a.started) && !a.stats.missing)
+		sched_yield();
+	for (unsigned long i = 0; i < rounds; i++) {
+		struct registration regs[2];
+		int n = 0;
+
+		for (; n < 2; n++) {
+			struct reg_args args = { .prog_fd = fds[n], .ring_fd = -1, .id = w->design->kernel_ids ? -1 : n };
+
+			if (sys_register(w, proc, &args, &regs[n]) < 0)
+				break;
+			stats->registered++;
+		}
+		while (n-- > 0) {
+			sys_unregister(w, proc, &regs[n]);
+			sys_close(w, proc, regs[n].link_fd);
+			stats->unregistered++;
+		}
+	}
+	atomic_store(&a.stop, true);
+	pthread_join(tid, NULL);
+	stats->submitted += a.stats.submitted;
+	stats->completed += a.stats.completed;
+	stats->missing += a.stats.missing;
+	stats->wrong_program += a.stats.wrong_program;
+	stats->unlisted_failed += a.stats.completed;
+	sys_close(w, proc, fds[0]);
+	sys_close(w, proc, fds[1]);
+}
+
 struct stress_arg {
 	struct nw_world *w;
 	unsigned seed;
@@ -434,6 +524,8 @@ int nw_stress_run(const char *design, int threads, unsigned long ops, unsigned s
 		for (size_t k = 0; k < sizeof(*stats) / sizeof(unsigned long); k++)
 			to[k] += from[k];
 	}
+	if (ret == 0 && w->w.design->scope == SCOPE_GLOBAL && w->w.design->setup_flag)
+		stress_unlisted(w, ops / 4, stats);
 	nw_violations(w, violations);
 	free(args);
 	free(tids);

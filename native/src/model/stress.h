@@ -28,13 +28,19 @@ struct nw_stress_stats {
 	unsigned long cross_empty;
 	/* Unregisters that slept until in-flight requests were done (per-ctx). */
 	unsigned long unregister_waits;
+	/* Global designs, after the threads: requests on a ring without the setup flag, failed as they must. */
+	unsigned long unlisted_failed;
 };
 
 /* Loads the shared programs into `w` (and registers them in a global namespace). 0 or -errno. */
 int nw_stress_prepare(struct nw_world *w);
 /* One stress thread on the calling thread: `ops` random operations drawn from `seed`; adds to *stats. */
 void nw_stress_thread(struct nw_world *w, unsigned seed, unsigned long ops, struct nw_stress_stats *stats);
-/* `threads` pthreads on a new world of `design`; 0, or -EINVAL for an unknown design. */
+/*
+ * `threads` pthreads on a new world of `design`, then, for the global designs,
+ * the table read by ->fail() on a ring without the setup flag while it
+ * shrinks; 0, or -EINVAL for an unknown design.
+ */
 int nw_stress_run(const char *design, int threads, unsigned long ops, unsigned seed,
 		  struct nw_stress_stats *stats, struct nw_violations *violations);
 
