@@ -48,7 +48,7 @@ void file_init(struct kfile *file, int kind, void *payload, void (*release)(stru
 	atomic_init(&file->magic, FILE_LIVE);
 	file->kind = kind;
 	file->payload = payload;
-	kref_init(&file->refs, 1);
+	file_ref_init(&file->refs, 1);
 	file->release = release;
 	file->all_next = NULL;
 }
@@ -63,7 +63,7 @@ static void fput_work(void *arg)
 
 void fput(struct kfile *file)
 {
-	if (kref_put(&file->refs))
+	if (file_ref_put(&file->refs))
 		task_work_add(fput_work, file);
 }
 
@@ -118,7 +118,7 @@ struct kfile *fget(struct fd_table *t, int fd)
 
 		if (!file)
 			return NULL;
-		if (!kref_get_unless_zero(&file->refs))
+		if (!file_ref_get(&file->refs))
 			return NULL;
 		/* __fget_files_rcu(): the fd may have been closed and reused meanwhile. */
 		if (slot(t, fd) == file)

@@ -30,7 +30,7 @@ struct kfile {
 	atomic_uint magic;
 	int kind;			/* the owner's tag: what `payload` is */
 	void *payload;
-	struct kref refs;
+	struct file_ref refs;
 	void (*release)(struct kfile *file);	/* ->release, from task work */
 	struct kfile *all_next;		/* owner's list of every file, for bulk freeing */
 };

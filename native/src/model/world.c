@@ -231,8 +231,13 @@ static void ring_file_release(struct kfile *file)
 {
 	struct io_ring_ctx *ring = file->payload;
 
-	atomic_store(&ring->dying, true);
-	if (atomic_load(&ring->inflight) == 0)
+	/* Deferred fput: task work runs outside every uring_lock, so taking this one is safe. */
+	pthread_mutex_lock(&ring->uring_lock);
+	ring->dying = true;
+	bool idle = ring->inflight == 0;
+
+	pthread_mutex_unlock(&ring->uring_lock);
+	if (idle)
 		ring_free(ring);
 }
 
@@ -275,7 +280,7 @@ static struct req *req_alloc(struct io_ring_ctx *ring)
 		ring->free_reqs = req->next;
 	else
 		req = must(malloc(sizeof(*req)));
-	atomic_fetch_add(&ring->inflight, 1);
+	ring->inflight++;	/* uring_lock held */
 	return req;
 }
 
@@ -315,7 +320,7 @@ static void free_request(struct world *w, struct req *req)
 	req->state = REQ_FREED;
 	req->next = ring->free_reqs;
 	ring->free_reqs = req;
-	if (atomic_fetch_sub(&ring->inflight, 1) == 1 && atomic_load(&ring->dying))
+	if (--ring->inflight == 0 && ring->dying)
 		task_work_add(ring_free, ring);	/* not under uring_lock: ring_free takes other locks */
 }
 

@@ -109,8 +109,13 @@ struct io_ring_ctx {
 	pthread_mutex_t uring_lock;
 	pthread_mutex_t wq_lock;	/* the wait queue (ctx->bpf_wq) */
 	pthread_cond_t wq;
-	atomic_int inflight;	/* requests allocated and not yet freed */
-	atomic_bool dying;	/* its file was released; freed when inflight drops to 0 */
+	/*
+	 * Requests allocated and not yet freed, and whether the ring's file was
+	 * released (then the last request frees the ring): both under uring_lock,
+	 * plain ints as the kernel's per-CPU ctx->refs cost about nothing.
+	 */
+	int inflight;
+	bool dying;
 	atomic_bool freed;
 	struct rsrc_node **fixed;	/* the fixed-file table, or NULL; under uring_lock */
 	int nfixed;
