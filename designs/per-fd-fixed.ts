@@ -45,9 +45,9 @@ function create(world: World): DesignOps {
     cleanup: (req) => cached.cleanup(req),
 
     /**
-     * IORING_REGISTER_FILES_UPDATE of `progFd` into slot `id` (or the first
-     * free slot) of `ringFd`'s table, registering a sparse table first if the
-     * ring has none, as a liburing caller would.
+     * IORING_REGISTER_FILES_UPDATE of `progFd` into slot `id` (or, for no id
+     * or -1, the first free slot) of `ringFd`'s table, registering a sparse
+     * table first if the ring has none, as a liburing caller would.
      */
     *register(proc, args) {
       yield* at('io_uring_register(FILES_UPDATE)');
@@ -58,9 +58,11 @@ function create(world: World): DesignOps {
       yield* ring.uringLock.lock();
       ring.fixedFiles ??= new FixedFileTable(ring.id, FIXED_FILE_SLOTS, world.trace);
       const table = ring.fixedFiles;
-      const index = args.id ?? table.freeSlots()[0] ?? -1;
+      // No id, or -1 (IORING_FILE_INDEX_ALLOC, ~0U): the first free slot.
+      const alloc = args.id === undefined || args.id === -1;
+      const index = alloc ? (table.freeSlots()[0] ?? -1) : (args.id ?? -1);
       let result: Result<number> = fail('EINVAL');
-      if (args.id === undefined && index === -1) result = fail('ENFILE');
+      if (alloc && index === -1) result = fail('ENFILE');
       else if (Number.isInteger(index) && index >= 0 && index < table.size) {
         const file = proc.fds.fget(args.progFd);
         if (file === undefined) result = fail('EBADF');

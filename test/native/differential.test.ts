@@ -81,10 +81,11 @@ function sequenceArb(design: DesignDef): fc.Arbitrary<Command[]> {
   // Closing or passing a link or a program is what retires registrations.
   const anyFd = fc.oneof(fd(null), fd('bpf-link'), fd('bpf-prog'));
   const max = design.idRange?.max ?? 63;
-  // Small ids collide; the rest are the edges of the range and values past it.
+  // Small ids collide; the rest are the edges of the range and values past it, on both sides
+  // (-1 is also IORING_FILE_INDEX_ALLOC for a fixed-file slot).
   const id = fc.oneof(
     { weight: 8, arbitrary: fc.integer({ min: 0, max: 3 }) },
-    { weight: 2, arbitrary: fc.constantFrom(max, max + 1, 99, 256, 300, 65535, 70000) },
+    { weight: 2, arbitrary: fc.constantFrom(-2, -1, max, max + 1, 99, 256, 300, 65535, 70000) },
   );
   const rawName =
     design.nameKind === 'id'

@@ -33,8 +33,9 @@ static int prep(struct world *w, struct req *req)
 }
 
 /*
- * IORING_REGISTER_FILES_UPDATE of the program fd into slot `id` (or the
- * first free one), registering a sparse table first if the ring has none.
+ * IORING_REGISTER_FILES_UPDATE of the program fd into slot `id`, or into the
+ * first free one for -1 (IORING_FILE_INDEX_ALLOC, ~0U) or no id; registering
+ * a sparse table first if the ring has none. Any other negative id is EINVAL.
  */
 static int reg(struct world *w, struct process *proc, const struct reg_args *args, struct registration *out)
 {
@@ -52,14 +53,14 @@ static int reg(struct world *w, struct process *proc, const struct reg_args *arg
 			abort();
 		ring->nfixed = FIXED_FILE_SLOTS;
 	}
-	long index = args->id;
+	bool alloc = args->id == -1;
+	long index = alloc ? -1 : args->id;
 
-	if (index < 0)
-		for (int i = 0; i < ring->nfixed && index < 0; i++)
-			if (!ring->fixed[i])
-				index = i;
+	for (int i = 0; alloc && i < ring->nfixed && index < 0; i++)
+		if (!ring->fixed[i])
+			index = i;
 	ret = -EINVAL;
-	if (args->id < 0 && index < 0) {
+	if (alloc && index < 0) {
 		ret = -ENFILE;
 	} else if (index >= 0 && index < ring->nfixed) {
 		struct kfile *file = fget(&proc->fds, args->prog_fd);
