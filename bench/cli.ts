@@ -25,17 +25,17 @@ results.json.
   --lanes LIST       lanes to run (default: ${LANES.map((l) => l.name).join(',')})
   --designs LIST     designs and variants (default: all)
   --batches LIST     batch sizes of the kernel, patched and native ring
-                     lanes (default 1,8,32,128); the bpf lane takes those of
-                     32 and up (32,128 when none), the native pure loops the
-                     largest
+                     lanes (default 1,8,32,128); the bpf-standin lane takes
+                     those of 32 and up (32,128 when none), the native pure
+                     loops the largest
   --threads LIST     thread counts, one ring each, of the kernel, patched,
-                     bpf and native lanes (default 1,2)
-  --cpus LIST        pin worker i to cpus[i % n] in the kernel, bpf and
-                     native lanes (default: none)
+                     bpf-standin and native lanes (default 1,2)
+  --cpus LIST        pin worker i to cpus[i % n] in the kernel, bpf-standin
+                     and native lanes (default: none)
   --rounds N         interleaved rounds (default 20; --quick 5)
-  --duration MS      one timed sample in the kernel, patched and bpf lanes
-                     (a fifth of it in the native lane), one task per round
-                     in the model lane (default 50; --quick 10)
+  --duration MS      one timed sample in the kernel, patched and bpf-standin
+                     lanes (a fifth of it in the native lane), one task per
+                     round in the model lane (default 50; --quick 10)
   --out DIR          directory for results.json (default: results)
   --json             print the results JSON on stdout instead of the summary
   --no-report        write only results.json (no report.html, report.txt,

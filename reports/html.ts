@@ -252,7 +252,7 @@ ${table(['design', ...rings.map((n) => `${n} rings`)], rows)}`);
 const LANE_TABLES: Record<string, (lane: LaneResult) => string> = {
   kernel: kernelTables,
   native: nativeTables,
-  bpf: bpfTablesHtml,
+  'bpf-standin': bpfTablesHtml,
   model: modelTable,
   memory: memoryTable,
   fuzz: (lane) => fuzzHtml(lane.details as unknown as FuzzReport),
@@ -298,7 +298,7 @@ for file and program references, an SRCU whose read side is a per-slot counter i
 as io_submit_sqes() takes it, either alone or in a loop that also submits the batch to a real ring. Threads each have
 their own ring and either all name the same programs or each their own. It is timed in interleaved rounds like the
 kernel lane, against the C core with no lookup (pure loop) and the real ring alone (ring loop).</p>
-<p>The bpf lane attaches real BPF programs (BTF-typed tracepoint programs, tp_btf, loaded with bpf(2): the request's fields are plain loads) to io_uring_submit_req and
+<p>The bpf-standin lane attaches real BPF programs (BTF-typed tracepoint programs, tp_btf, loaded with bpf(2): the request's fields are plain loads) to io_uring_submit_req and
 io_uring_file_get; each finds a program the way a design would (array by op id, hash for ids of 256 and up, a per-ring
 hash, a tail call with a variable key, a table by the request's fd) and tail-calls it. Each sample attaches one shape and
 detaches it after; shapes and the same requests with no program are interleaved in rounds. The patched lane runs only

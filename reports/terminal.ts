@@ -132,7 +132,7 @@ function memoryLines(lane: LaneResult): string[] {
 const LANE_LINES: Record<string, (lane: LaneResult) => string[]> = {
   kernel: kernelLines,
   native: nativeLines,
-  bpf: bpfLines,
+  'bpf-standin': bpfLines,
   model: modelLines,
   memory: memoryLines,
   fuzz: (lane) => fuzzMatrixLines(lane.details as unknown as FuzzReport).map((l) => `  ${l}`),

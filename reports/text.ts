@@ -225,7 +225,7 @@ function fuzzSection(lane: LaneResult): string[] {
 const SECTIONS: Record<string, (lane: LaneResult) => string[]> = {
   kernel: kernelSection,
   native: nativeSection,
-  bpf: bpfSection,
+  'bpf-standin': bpfSection,
   model: modelSection,
   memory: memorySection,
   fuzz: fuzzSection,

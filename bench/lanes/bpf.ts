@@ -19,10 +19,10 @@ export const BPF_BATCHES = [32, 128] as const;
 const CHECK_REQUESTS = 16;
 
 export const bpfId = (shape: string, batch: number, threads: number) =>
-  `bpf/${shape}/b${batch}/t${threads}`;
+  `bpf-standin/${shape}/b${batch}/t${threads}`;
 
 export const bpfLane: Lane = {
-  name: 'bpf',
+  name: 'bpf-standin',
   title: 'In-kernel BPF stand-ins: find and call a BPF program per request',
   async run(ctx) {
     const kernel = probeKernel();
@@ -70,7 +70,7 @@ export const bpfLane: Lane = {
         metric(
           {
             id: bpfId(c.shape, c.batch, c.threads),
-            lane: 'bpf',
+            lane: 'bpf-standin',
             labels: {
               shape: c.shape,
               designs: def?.designs ?? '',

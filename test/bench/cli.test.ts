@@ -26,7 +26,7 @@ describe('bench command line', () => {
   const cases: [string[], RegExp][] = [
     [
       ['--lanes', 'kernel,warp'],
-      /^bench: --lanes: unknown lane 'warp' \(known: kernel, patched, bpf, native, model, memory, fuzz\)$/,
+      /^bench: --lanes: unknown lane 'warp' \(known: kernel, patched, bpf-standin, native, model, memory, fuzz\)$/,
     ],
     [['--designs', 'per-ring'], /^bench: --designs: unknown design 'per-ring'/],
     [['--batches', '1,x'], /^bench: --batches: 'x' is not a whole number from 1 to 256$/],
@@ -79,7 +79,7 @@ describe('bench command line', () => {
     assert.ok(r.ok, r.ok ? '' : r.error);
     assert.deepEqual(
       r.results.lanes.map((l) => l.lane),
-      ['kernel', 'patched', 'bpf', 'native', 'model', 'memory', 'fuzz'],
+      ['kernel', 'patched', 'bpf-standin', 'native', 'model', 'memory', 'fuzz'],
     );
     assert.equal(r.results.complete, true);
     assert.deepEqual(r.results.command.slice(0, 4), ['npm', 'run', 'bench', '--']);
@@ -93,7 +93,7 @@ describe('bench command line', () => {
     const patched = r.results.lanes[1];
     assert.ok(patched?.status === 'ok' || patched?.status === 'skipped', patched?.reason ?? '');
     const bpf = r.results.lanes[2];
-    if (bpf?.status === 'ok') assert.ok(bpf.metrics.some((m) => m.id === 'bpf/array/b32/t1'));
+    if (bpf?.status === 'ok') assert.ok(bpf.metrics.some((m) => m.id === 'bpf-standin/array/b32/t1'));
     else assert.equal(bpf?.status, 'skipped', 'only missing root or BPF may skip the lane');
     const native = r.results.lanes[3];
     if (native?.status === 'ok') {

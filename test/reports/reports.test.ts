@@ -120,8 +120,8 @@ describe('BPF stand-in lane in the reports', () => {
     const m = (shape: string, baseline: string, batch: number, ns: number) =>
       metric(
         {
-          id: `bpf/${shape}/b${batch}/t1`,
-          lane: 'bpf',
+          id: `bpf-standin/${shape}/b${batch}/t1`,
+          lane: 'bpf-standin',
           labels: {
             shape,
             designs: shape === 'array' ? 'global-array' : '',
@@ -135,7 +135,7 @@ describe('BPF stand-in lane in the reports', () => {
         [ns, ns + 1, ns - 1],
       );
     const lane = {
-      lane: 'bpf',
+      lane: 'bpf-standin',
       status: 'ok' as const,
       reason: null,
       durationMs: 1,
