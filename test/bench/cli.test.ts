@@ -93,7 +93,8 @@ describe('bench command line', () => {
     const patched = r.results.lanes[1];
     assert.ok(patched?.status === 'ok' || patched?.status === 'skipped', patched?.reason ?? '');
     const bpf = r.results.lanes[2];
-    if (bpf?.status === 'ok') assert.ok(bpf.metrics.some((m) => m.id === 'bpf-standin/array/b32/t1'));
+    if (bpf?.status === 'ok')
+      assert.ok(bpf.metrics.some((m) => m.id === 'bpf-standin/array/b32/t1'));
     else assert.equal(bpf?.status, 'skipped', 'only missing root or BPF may skip the lane');
     const native = r.results.lanes[3];
     if (native?.status === 'ok') {
