@@ -51,17 +51,8 @@ describe('BTF parser', () => {
   });
 
   it('reads a hand-made BTF blob with one struct and its members', () => {
-    // header (24) + one STRUCT record with two members (12 + 2 * 12) + strings.
-    const strings = Buffer.from('\0foo\0a\0b\0', 'latin1');
-    const types = 12 + 24;
-    const buf = Buffer.alloc(24 + types + strings.length);
-    buf.writeUInt16LE(0xeb9f, 0);
-    buf.writeUInt8(1, 2);
-    buf.writeUInt32LE(24, 4); // hdr_len
-    buf.writeUInt32LE(0, 8); // type_off
-    buf.writeUInt32LE(types, 12); // type_len
-    buf.writeUInt32LE(types, 16); // str_off
-    buf.writeUInt32LE(strings.length, 20);
+    // one STRUCT record with two members (12 + 2 * 12)
+    const { buf, done } = btfBlob(12 + 24, '\0foo\0a\0b\0');
     buf.writeUInt32LE(1, 24); // name_off -> "foo"
     buf.writeUInt32LE((4 << 24) | 2, 28); // kind STRUCT, vlen 2
     buf.writeUInt32LE(40, 32); // size
@@ -73,8 +64,7 @@ describe('BTF parser', () => {
       buf.writeUInt32LE(0, 40 + i * 12); // type: void, enough here
       buf.writeUInt32LE(bits as number, 44 + i * 12);
     }
-    strings.copy(buf, 24 + types);
-    const btf = parseBtf(buf);
+    const btf = done();
     assert.equal(btf.sizeOf('foo'), 40);
     assert.equal(btf.count, 1);
     assert.deepEqual(btf.members('foo'), ['a', 'b']);
@@ -85,25 +75,38 @@ describe('BTF parser', () => {
 
   it('numbers typedefs by their position, from 1', () => {
     // Two records: STRUCT "s" (no members), then TYPEDEF "t" -> 1.
-    const strings = Buffer.from('\0s\0t\0', 'latin1');
-    const types = 12 + 12;
-    const buf = Buffer.alloc(24 + types + strings.length);
-    buf.writeUInt16LE(0xeb9f, 0);
-    buf.writeUInt8(1, 2);
-    buf.writeUInt32LE(24, 4);
-    buf.writeUInt32LE(0, 8);
-    buf.writeUInt32LE(types, 12);
-    buf.writeUInt32LE(types, 16);
-    buf.writeUInt32LE(strings.length, 20);
+    const { buf, done } = btfBlob(12 + 12, '\0s\0t\0');
     buf.writeUInt32LE(1, 24); // "s"
     buf.writeUInt32LE(4 << 24, 28); // STRUCT, vlen 0
     buf.writeUInt32LE(0, 32);
     buf.writeUInt32LE(3, 36); // "t"
     buf.writeUInt32LE(8 << 24, 40); // TYPEDEF
     buf.writeUInt32LE(1, 44); // -> type 1
-    strings.copy(buf, 24 + types);
-    const btf = parseBtf(buf);
+    const btf = done();
     assert.equal(btf.typedefId('t'), 2);
     assert.equal(btf.typedefId('s'), undefined);
   });
 });
+
+/**
+ * A BTF blob: the 24-byte header, `typesLen` bytes of type records for the
+ * caller to write from offset 24, then `strings`; done() parses it.
+ */
+function btfBlob(typesLen: number, strings: string) {
+  const str = Buffer.from(strings, 'latin1');
+  const buf = Buffer.alloc(24 + typesLen + str.length);
+  buf.writeUInt16LE(0xeb9f, 0); // magic
+  buf.writeUInt8(1, 2); // version
+  buf.writeUInt32LE(24, 4); // hdr_len
+  buf.writeUInt32LE(0, 8); // type_off
+  buf.writeUInt32LE(typesLen, 12); // type_len
+  buf.writeUInt32LE(typesLen, 16); // str_off
+  buf.writeUInt32LE(str.length, 20); // str_len
+  return {
+    buf,
+    done: () => {
+      str.copy(buf, 24 + typesLen);
+      return parseBtf(buf);
+    },
+  };
+}
