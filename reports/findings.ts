@@ -4,7 +4,7 @@
 // Reads results only; measures nothing.
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
-import { perRoundRatios, type Summary, summarize } from '../bench/stats.js';
+import { compareSamples, perRoundRatios, type Summary, summarize } from '../bench/stats.js';
 import { POSTED_DESIGNS } from '../designs/registry.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
 import { kernelGrid } from './kernel-view.js';
@@ -26,6 +26,8 @@ export interface SharingFinding {
   readonly threads: number;
   /** Per-round ratio of the shared file to each thread's own. */
   readonly ratio: Summary;
+  /** Significant (Mann-Whitney) and above the noise band: only then is it a difference. */
+  readonly called: boolean;
 }
 
 export interface DesignFinding {
@@ -37,7 +39,11 @@ export interface DesignFinding {
   readonly memoryShared: number | string | null;
   readonly memoryOwn: number | string | null;
   /** C design, pure loop at the largest batch and thread count: same programs over own, per round; null when not measured. */
-  readonly nativeSharing: { readonly threads: number; readonly ratio: Summary } | null;
+  readonly nativeSharing: {
+    readonly threads: number;
+    readonly ratio: Summary;
+    readonly called: boolean;
+  } | null;
   readonly safety: string;
 }
 
@@ -159,19 +165,26 @@ function headline(
     for (const { design, s } of sharing) {
       if (seen.has(s.same)) continue;
       seen.add(s.same);
+      const verdict = s.called ? '' : ', within noise';
       out.push(
-        `With ${s.threads} threads on one shared file, ${s.same} costs ${pct(s.ratio.median)} over ${s.own} (${design}).`,
+        `With ${s.threads} threads on one shared file, ${s.same} costs ${pct(s.ratio.median)} over ${s.own} (${design}${verdict}).`,
       );
     }
   }
   const native = designs.filter((d) => d.nativeSharing !== null);
   const first = native[0]?.nativeSharing;
   if (first != null) {
-    const parts = native.map(
+    // A difference is named only when it is significant and above the noise band (DESIGN.md 5).
+    const called = native.filter((d) => d.nativeSharing?.called === true);
+    const rest = native.filter((d) => d.nativeSharing?.called !== true).map((d) => d.design);
+    const parts = called.map(
       (d) => `${d.design} ${pct(d.nativeSharing?.ratio.median ?? Number.NaN)}`,
     );
+    const others = rest.length === 0 ? '' : `; ${rest.join(', ')}: no difference above noise`;
     out.push(
-      `In the C designs with ${first.threads} threads, every ring naming the same programs instead of its own costs: ${parts.join(', ')}.`,
+      parts.length === 0
+        ? `In the C designs with ${first.threads} threads, every ring naming the same programs instead of its own makes no difference above noise for any design.`
+        : `In the C designs with ${first.threads} threads, every ring naming the same programs instead of its own costs ${parts.join(', ')}${others}.`,
     );
   }
   const memory = designs.filter((d) => d.memoryShared !== null);
@@ -209,11 +222,11 @@ export function findings(r: Results): Findings {
   const nThreads = Math.max(...nv.threads);
   const nativeSharing = (name: string) => {
     if (nThreads < 2) return null;
-    const ratio = sharedOverOwn(
-      nv.at(name, 'pure', 'shared', 1, nv.batch, nThreads),
-      nv.at(name, 'pure', 'own', 1, nv.batch, nThreads),
-    );
-    return ratio === null ? null : { threads: nThreads, ratio };
+    const shared = nv.at(name, 'pure', 'shared', 1, nv.batch, nThreads);
+    const own = nv.at(name, 'pure', 'own', 1, nv.batch, nThreads);
+    const ratio = sharedOverOwn(shared, own);
+    if (ratio === null || shared === undefined || own === undefined) return null;
+    return { threads: nThreads, ratio, called: compareSamples(own.values, shared.values).called };
   };
   const designs = POSTED_DESIGNS.map((d): DesignFinding => {
     const mine = cells.filter(
@@ -234,6 +247,7 @@ export function findings(r: Results): Findings {
           batch: maxBatch,
           threads: maxThreads,
           ratio: summarize(perRoundRatios(shared.values, own.values)),
+          called: compareSamples(own.values, shared.values).called,
         });
       }
     }
