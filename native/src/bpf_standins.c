@@ -199,11 +199,11 @@ static int map_update(int fd, const void *key, const void *value)
 	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0 ? -errno : 0;
 }
 
-/* The verifier's log of the last failed load, for the error line. */
-static char verifier_log[65536];
+/* The verifier's log of the last load, for the error line: st->log holds this many bytes. */
+#define VERIFIER_LOG_SIZE 65536
 
 /* Loads `p` as a tp_btf program on the tracepoint whose btf_trace_ typedef is `btf_type`: its fd or -errno. */
-static int prog_load(const struct program *p, int btf_type)
+static int prog_load(struct bpf_standins *st, const struct program *p, int btf_type)
 {
 	union bpf_attr a;
 
@@ -216,9 +216,9 @@ static int prog_load(const struct program *p, int btf_type)
 	a.insns = (__u64)(unsigned long)p->insns;
 	a.insn_cnt = (__u32)p->n;
 	a.license = (__u64)(unsigned long)"GPL";
-	verifier_log[0] = '\0';
-	a.log_buf = (__u64)(unsigned long)verifier_log;
-	a.log_size = sizeof(verifier_log);
+	st->log[0] = '\0';
+	a.log_buf = (__u64)(unsigned long)st->log;
+	a.log_size = VERIFIER_LOG_SIZE;
 	a.log_level = 1;
 	int fd = sys_bpf(BPF_PROG_LOAD, &a);
 
@@ -237,20 +237,20 @@ static int is_log_summary(const char *line, size_t len)
 }
 
 /* The verifier log's last line that is not its statistics (why it refused), or "". */
-static const char *verifier_verdict(char *buf, size_t len)
+static const char *verifier_verdict(const char *log, char *buf, size_t len)
 {
-	size_t end = strnlen(verifier_log, sizeof(verifier_log));
+	size_t end = strnlen(log, VERIFIER_LOG_SIZE);
 
 	buf[0] = '\0';
 	while (end > 0) {
-		while (end > 0 && (verifier_log[end - 1] == '\n' || verifier_log[end - 1] == ' '))
+		while (end > 0 && (log[end - 1] == '\n' || log[end - 1] == ' '))
 			end--;
 		size_t start = end;
 
-		while (start > 0 && verifier_log[start - 1] != '\n')
+		while (start > 0 && log[start - 1] != '\n')
 			start--;
-		if (end > start && !is_log_summary(verifier_log + start, end - start)) {
-			snprintf(buf, len, "%.*s", (int)(end - start), verifier_log + start);
+		if (end > start && !is_log_summary(log + start, end - start)) {
+			snprintf(buf, len, "%.*s", (int)(end - start), log + start);
 			break;
 		}
 		end = start;
@@ -306,6 +306,8 @@ void bpf_standins_unload(struct bpf_standins *st)
 	close_fd(&st->fd_array_fd);
 	close_fd(&st->hash_fd);
 	close_fd(&st->per_ring_fd);
+	free(st->log);
+	st->log = NULL;
 }
 
 static int fail(struct bpf_standins *st, int err, const char *what)
@@ -322,7 +324,7 @@ static int fail_load(struct bpf_standins *st, int err, const char *what)
 
 	if (err == -E2BIG)
 		snprintf(st->error, sizeof(st->error), "%s: more than %d instructions", what, PROGRAM_MAX);
-	else if (*verifier_verdict(verdict, sizeof(verdict)))
+	else if (*verifier_verdict(st->log, verdict, sizeof(verdict)))
 		snprintf(st->error, sizeof(st->error), "%s: %s (verifier: %s)", what, strerror(-err), verdict);
 	else
 		snprintf(st->error, sizeof(st->error), "%s: %s", what, strerror(-err));
@@ -348,6 +350,8 @@ int bpf_standins_load(struct bpf_standins *st, const struct bpf_btf *btf)
 		st->progs_fd[h] = st->callee_fd[h] = -1;
 	for (int s = 0; s < BPF_SHAPE_COUNT; s++)
 		st->prog_fd[s] = -1;
+	if (!(st->log = malloc(VERIFIER_LOG_SIZE)))
+		return fail(st, -ENOMEM, "allocating the verifier log");
 	/* Per CPU: two threads counting calls must not bounce one line (the kernel's own counters do not). */
 	if ((st->counts_fd = map_create(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1)) < 0)
 		return fail(st, st->counts_fd, "creating a BPF per-CPU array map");
@@ -366,7 +370,7 @@ int bpf_standins_load(struct bpf_standins *st, const struct bpf_btf *btf)
 			return fail(st, st->progs_fd[h], "creating a BPF program array");
 		build_callee(&p, st->counts_fd, (int)getpid());
 		snprintf(what, sizeof(what), "loading the callee on %s (tp_btf)", hook_names[h]);
-		if ((st->callee_fd[h] = prog_load(&p, hook_types[h])) < 0)
+		if ((st->callee_fd[h] = prog_load(st, &p, hook_types[h])) < 0)
 			return fail_load(st, st->callee_fd[h], what);
 		if ((ret = map_update(st->progs_fd[h], &slot, &st->callee_fd[h])) < 0)
 			return fail(st, ret, "filling the program array");
@@ -378,7 +382,7 @@ int bpf_standins_load(struct bpf_standins *st, const struct bpf_btf *btf)
 		if (!bpf_shape_defs[s].tracepoint)
 			continue;
 		build(&p, s, st);
-		st->prog_fd[s] = prog_load(&p, hook_types[hook_of(s)]);
+		st->prog_fd[s] = prog_load(st, &p, hook_types[hook_of(s)]);
 		if (st->prog_fd[s] < 0) {
 			char what[96];
 

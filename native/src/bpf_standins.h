@@ -69,6 +69,7 @@ struct bpf_standins {
 	int progs_fd[BPF_HOOK_COUNT], callee_fd[BPF_HOOK_COUNT];
 	int prog_fd[BPF_SHAPE_COUNT];
 	int link_fd;		/* the attached program's link, or -1 */
+	char *log;		/* the verifier's log of the last load (freed by unload) */
 	char error[320];	/* why loading failed, with the verifier's last line */
 };
 
