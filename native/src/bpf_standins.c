@@ -87,10 +87,17 @@ static void emit(struct program *p, int count, const struct bpf_insn *insns)
 		emit(p, (int)(sizeof(batch_) / sizeof(batch_[0])), batch_);            \
 	} while (0)
 
+/* The tracepoint of each hook, as the shapes name it. */
+static const char *const hook_tracepoints[BPF_HOOK_COUNT] = {
+	[BPF_HOOK_SUBMIT_REQ] = "io_uring_submit_req",
+	[BPF_HOOK_FILE_GET] = "io_uring_file_get",
+};
+
 static enum bpf_hook hook_of(int shape)
 {
-	return strcmp(bpf_shape_defs[shape].tracepoint, "io_uring_file_get") == 0 ? BPF_HOOK_FILE_GET
-										   : BPF_HOOK_SUBMIT_REQ;
+	return strcmp(bpf_shape_defs[shape].tracepoint, hook_tracepoints[BPF_HOOK_FILE_GET]) == 0
+		       ? BPF_HOOK_FILE_GET
+		       : BPF_HOOK_SUBMIT_REQ;
 }
 
 /*
@@ -334,7 +341,6 @@ static int fail_load(struct bpf_standins *st, int err, const char *what)
 
 int bpf_standins_load(struct bpf_standins *st, const struct bpf_btf *btf)
 {
-	static const char *const hook_names[BPF_HOOK_COUNT] = { "io_uring_submit_req", "io_uring_file_get" };
 	const int hook_types[BPF_HOOK_COUNT] = { btf->submit_req_type, btf->file_get_type };
 	struct program p;
 	__u32 slot = CALLEE_SLOT, op = OP_ID;
@@ -369,7 +375,7 @@ int bpf_standins_load(struct bpf_standins *st, const struct bpf_btf *btf)
 		if ((st->progs_fd[h] = map_create(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 256)) < 0)
 			return fail(st, st->progs_fd[h], "creating a BPF program array");
 		build_callee(&p, st->counts_fd, (int)getpid());
-		snprintf(what, sizeof(what), "loading the callee on %s (tp_btf)", hook_names[h]);
+		snprintf(what, sizeof(what), "loading the callee on %s (tp_btf)", hook_tracepoints[h]);
 		if ((st->callee_fd[h] = prog_load(st, &p, hook_types[h])) < 0)
 			return fail_load(st, st->callee_fd[h], what);
 		if ((ret = map_update(st->progs_fd[h], &slot, &st->callee_fd[h])) < 0)
@@ -566,7 +572,7 @@ struct bpf_check bpf_standins_check(struct bpf_standins *st, int shape, int n)
 		if (stats_fd >= 0) {
 			long long runs = run_count(st->prog_fd[shape]);
 
-			out.runs = runs < 0 || runs_before < 0 ? (runs < 0 ? runs : runs_before) : runs - runs_before;
+			out.runs = runs_before < 0 ? runs_before : runs < 0 ? runs : runs - runs_before;
 		}
 	} else {
 		out.calls = ret;

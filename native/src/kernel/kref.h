@@ -70,22 +70,13 @@ static inline bool file_ref_put(struct file_ref *r)
 {
 	long left = atomic_fetch_sub_explicit(&r->count, 1, memory_order_release) - 1;
 
-	if (left >= 0)
-		return false;
+	/* Not the last reference; below -1, a put on a dead file: unbalanced, never a second release. */
 	if (left != -1)
-		return false;	/* a put on a dead file: unbalanced, and never a second release */
+		return false;
 	long expect = -1;
 
 	return atomic_compare_exchange_strong_explicit(&r->count, &expect, FILE_REF_DEAD, memory_order_acq_rel,
 						       memory_order_relaxed);
-}
-
-/* References held, for snapshots (0 once dead). */
-static inline long file_ref_read(struct file_ref *r)
-{
-	long n = atomic_load_explicit(&r->count, memory_order_relaxed) + 1;
-
-	return n > 0 ? n : 0;
 }
 
 /* A plain int counter guarded by a lock the caller holds. */
