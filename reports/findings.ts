@@ -8,7 +8,15 @@ import { compareSamples, perRoundRatios, type Summary, summarize } from '../benc
 import { POSTED_DESIGNS } from '../designs/registry.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
 import { kernelGrid } from './kernel-view.js';
-import { nativeView, sharedOverOwn } from './native-view.js';
+import { nativeView } from './native-view.js';
+
+/** The per-round ratio of `shared` to `own`, and whether it is a difference (DESIGN.md 5). */
+function sharedAgainstOwn(shared: Metric, own: Metric): { ratio: Summary; called: boolean } {
+  return {
+    ratio: summarize(perRoundRatios(shared.values, own.values)),
+    called: compareSamples(own.values, shared.values).called,
+  };
+}
 
 export interface CostFinding {
   readonly standin: string;
@@ -224,9 +232,9 @@ export function findings(r: Results): Findings {
     if (nThreads < 2) return null;
     const shared = nv.at(name, 'pure', 'shared', 1, nv.batch, nThreads);
     const own = nv.at(name, 'pure', 'own', 1, nv.batch, nThreads);
-    const ratio = sharedOverOwn(shared, own);
-    if (ratio === null || shared === undefined || own === undefined) return null;
-    return { threads: nThreads, ratio, called: compareSamples(own.values, shared.values).called };
+    return shared === undefined || own === undefined
+      ? null
+      : { threads: nThreads, ...sharedAgainstOwn(shared, own) };
   };
   const designs = POSTED_DESIGNS.map((d): DesignFinding => {
     const mine = cells.filter(
@@ -246,8 +254,7 @@ export function findings(r: Results): Findings {
           own: String(own.labels.standin),
           batch: maxBatch,
           threads: maxThreads,
-          ratio: summarize(perRoundRatios(shared.values, own.values)),
-          called: compareSamples(own.values, shared.values).called,
+          ...sharedAgainstOwn(shared, own),
         });
       }
     }
