@@ -18,6 +18,7 @@ import {
   encodeBpfSqe,
   IORING_OP_BPF,
   POSTED_VERSIONS,
+  type PostedVersion,
 } from '../../native/patched.js';
 import {
   buildPatched,
@@ -206,12 +207,22 @@ describe('patched lane', () => {
 // so a patched kernel's first run does not meet a syntax error. Needs clang and
 // libbpf-dev (.ci/run installs them); any libbpf builds, 1.4 is needed only to load.
 const tools = missingTools();
+// One build per version for the whole file: clang and cc take a while.
+const builds = new Map<PostedVersion, ReturnType<typeof buildPatched>>();
+function built(version: PostedVersion) {
+  let b = builds.get(version);
+  if (b === undefined) {
+    b = buildPatched(version);
+    builds.set(version, b);
+  }
+  return b;
+}
 describe('patched lane programs and runner', { skip: tools ?? false }, () => {
   it('compile for every posted version: the three struct_ops maps, ring_fd from v2 on', () => {
     for (const version of ['v1', 'v2', 'v3'] as const) {
-      const built = buildPatched(version);
-      assert.ok(built.ok, built.ok ? '' : built.reason);
-      const object = readFileSync(built.object);
+      const b = built(version);
+      assert.ok(b.ok, b.ok ? '' : b.reason);
+      const object = readFileSync(b.object);
       assert.ok(object.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])), 'an ELF file');
       // e_machine 247 is EM_BPF.
       assert.equal(object.readUInt16LE(18), 247);
@@ -221,16 +232,16 @@ describe('patched lane programs and runner', { skip: tools ?? false }, () => {
         assert.ok(text.includes(map), `${version} has ${map}`);
       assert.equal(text.includes('ring_fd'), version !== 'v1', `${version} and ring_fd`);
       assert.ok(text.includes('uring_bpf_set_result'), 'the kfunc is referenced');
-      assert.ok(existsSync(built.runner));
+      assert.ok(existsSync(b.runner));
     }
   });
 
   it('runner refuses a kernel without the version setup flag in one line', (t) => {
     const k = probeKernel();
     if (!k.available) return t.skip(k.reason);
-    const built = buildPatched('v3');
-    assert.ok(built.ok, built.ok ? '' : built.reason);
-    const run = spawnSync(built.runner, ['--version', 'v3', '--object', built.object], {
+    const b = built('v3');
+    assert.ok(b.ok, b.ok ? '' : b.reason);
+    const run = spawnSync(b.runner, ['--version', 'v3', '--object', b.object], {
       encoding: 'utf8',
     });
     if (run.status === 0) return t.skip('this kernel accepts IORING_SETUP_BPF_EXT');
@@ -244,9 +255,9 @@ describe('patched lane programs and runner', { skip: tools ?? false }, () => {
   });
 
   it('runner answers bad usage with one line and exit 2', () => {
-    const built = buildPatched('v1');
-    assert.ok(built.ok, built.ok ? '' : built.reason);
-    const run = spawnSync(built.runner, ['--version', 'v9', '--object', built.object], {
+    const b = built('v1');
+    assert.ok(b.ok, b.ok ? '' : b.reason);
+    const run = spawnSync(b.runner, ['--version', 'v9', '--object', b.object], {
       encoding: 'utf8',
     });
     assert.equal(run.status, 2);
