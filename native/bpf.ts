@@ -4,7 +4,7 @@
 // tracepoints' type ids and the offsets into struct io_kiocb come from the
 // running kernel's BTF.
 
-import type { BtfTypes } from '../bench/btf.js';
+import type { BtfTypes } from '../lib/btf.js';
 import { errnoLabel, loadNative } from './index.js';
 
 export interface BpfShapeDef {

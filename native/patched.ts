@@ -13,7 +13,7 @@
 // Pavel Begunkov's merged io_uring_bpf_ops (a loop_step hook on
 // DEFER_TASKRUN rings) is a different hook and is reported on its own.
 
-import type { BtfTypes } from '../bench/btf.js';
+import type { BtfTypes } from '../lib/btf.js';
 import type { KernelProbe } from './index.js';
 
 export const IORING_OP_BPF = 65;

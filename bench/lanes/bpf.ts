@@ -9,7 +9,7 @@
 
 import { type BpfShapeDef, bpfAddon, bpfBtf, checkBpfStandins } from '../../native/bpf.js';
 import { probeKernel } from '../../native/index.js';
-import { readKernelBtf } from '../btf.js';
+import { readKernelBtf } from '../../lib/btf.js';
 import { type Lane, LaneSkipped, metric } from '../lane.js';
 import type { Metric } from '../results.js';
 

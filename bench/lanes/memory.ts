@@ -11,7 +11,7 @@ import {
   type StructName,
   type StructSizes,
 } from '../../designs/memory.js';
-import { readKernelBtf } from '../btf.js';
+import { readKernelBtf } from '../../lib/btf.js';
 import { type Lane, metric } from '../lane.js';
 import type { Json, Metric } from '../results.js';
 

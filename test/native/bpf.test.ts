@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readKernelBtf } from '../../bench/btf.js';
+import { readKernelBtf } from '../../lib/btf.js';
 import { bpfAddon, bpfBtf, checkBpfStandins } from '../../native/bpf.js';
 import { probeKernel } from '../../native/index.js';
 
@@ -60,7 +60,7 @@ describe('BPF stand-ins', { skip: missing ?? false }, () => {
   it('says root is needed when the process may not load BPF', (t) => {
     if (process.getuid?.() !== 0) return t.skip('needs root to drop to another user');
     const script = `
-      import { readKernelBtf } from './bench/btf.js';
+      import { readKernelBtf } from './lib/btf.js';
       import { bpfAddon, bpfBtf, checkBpfStandins } from './native/bpf.js';
       const a = bpfAddon(); const b = readKernelBtf();
       const facts = bpfBtf(b.btf);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBtf, readKernelBtf } from '../../bench/btf.js';
+import { parseBtf, readKernelBtf } from '../../lib/btf.js';
 import { structSizes } from '../../bench/lanes/memory.js';
 
 const kernel = readKernelBtf();
