@@ -7,9 +7,9 @@
 // What it measures: what "find and call a BPF program per request" costs in
 // the kernel today. Skips with the reason when BPF cannot load or attach.
 
+import { readKernelBtf } from '../../lib/btf.js';
 import { type BpfShapeDef, bpfAddon, bpfBtf, checkBpfStandins } from '../../native/bpf.js';
 import { probeKernel } from '../../native/index.js';
-import { readKernelBtf } from '../../lib/btf.js';
 import { type Lane, LaneSkipped, metric } from '../lane.js';
 import type { Metric } from '../results.js';
 

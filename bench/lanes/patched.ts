@@ -7,10 +7,10 @@
 // registers them per the detected version's UAPI, and times them against a
 // plain NOP on the same rings, like the kernel lane.
 
+import { readKernelBtf } from '../../lib/btf.js';
 import { probeKernel } from '../../native/index.js';
 import { detectBpfOp, POSTED_VERSIONS, probeLine } from '../../native/patched.js';
 import { buildPatched, missingToolchain, runPatched } from '../../native/patched-run.js';
-import { readKernelBtf } from '../../lib/btf.js';
 import { type Lane, LaneSkipped, metric } from '../lane.js';
 import type { Json, Metric } from '../results.js';
 

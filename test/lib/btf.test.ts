@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBtf, readKernelBtf } from '../../lib/btf.js';
 import { structSizes } from '../../bench/lanes/memory.js';
+import { parseBtf, readKernelBtf } from '../../lib/btf.js';
 
 const kernel = readKernelBtf();
 

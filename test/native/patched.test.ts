@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { type BtfTypes, readKernelBtf } from '../../lib/btf.js';
 import { type BenchOptions, LaneSkipped } from '../../bench/lane.js';
 import { patchedLane } from '../../bench/lanes/patched.js';
+import { type BtfTypes, readKernelBtf } from '../../lib/btf.js';
 import { type KernelProbe, probeKernel } from '../../native/index.js';
 import {
   decodeBpfOpFlags,
