@@ -1,6 +1,6 @@
 // What a result was measured on: kernel, io_uring probe, CPU, mitigations,
-// hypervisor, versions, the exact command line. Everything is read, never
-// assumed; what cannot be read is null.
+// hypervisor, the suite VM's accelerator, versions, the exact command line.
+// Everything is read, never assumed; what cannot be read is null.
 
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -48,6 +48,12 @@ function hypervisor(): string | null {
   }
 }
 
+/** 'kvm' or 'tcg': the suite's VM runner sets IOU_VM_ACCEL in the guest; null otherwise. */
+function virtualization(): 'kvm' | 'tcg' | null {
+  const accel = process.env.IOU_VM_ACCEL;
+  return accel === 'kvm' || accel === 'tcg' ? accel : null;
+}
+
 function gitCommit(): string | null {
   try {
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], {
@@ -85,6 +91,7 @@ export function captureEnvironment(): Json {
     memoryBytes: totalmem(),
     mitigations: mitigations(),
     hypervisor: hypervisor(),
+    virtualization: virtualization(),
     node: process.version,
     suite: suiteVersion(),
     gitCommit: gitCommit(),
