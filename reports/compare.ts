@@ -1,11 +1,13 @@
 // Comparing two results files metric by metric: the % change of the median
 // with its bootstrap interval, the Mann-Whitney p, and whether the change
 // is a regression (significant, beyond the threshold, in the worse
-// direction). Text in the 0-day robot's "%stddev %change %stddev" layout,
-// and HTML. Reads results only.
+// direction). When either run was under QEMU TCG its timings are not valid
+// and nothing is called. Text in the 0-day robot's "%stddev %change
+// %stddev" layout, and HTML. Reads results only.
 
 import type { Metric, Results } from '../bench/results.js';
 import { type Change, compareSamples } from '../bench/stats.js';
+import { virtualizationOf } from './caveats.js';
 import { esc } from './html.js';
 import { columns, MAIL_WIDTH, wrap } from './text.js';
 
@@ -37,6 +39,8 @@ export type Comparison =
       readonly onlyInBase: readonly string[];
       readonly onlyInNew: readonly string[];
       readonly options: CompareOptions;
+      /** The runs made under QEMU TCG: when any, timings are not valid and no delta is a regression or improvement. */
+      readonly tcg: readonly ('base' | 'new')[];
     };
 
 const metricsOf = (r: Results) => new Map(r.lanes.flatMap((l) => l.metrics).map((m) => [m.id, m]));
@@ -77,6 +81,10 @@ export function compareResults(
   const b = metricsOf(next);
   const common = [...a.keys()].filter((id) => b.has(id));
   if (common.length === 0) return { ok: false, reason: 'no metric is in both files' };
+  const tcg = (['base', 'new'] as const).filter(
+    (side) => virtualizationOf(side === 'base' ? base : next) === 'tcg',
+  );
+  const timed = tcg.length === 0;
   const deltas = common.map((id): MetricDelta => {
     const bm = a.get(id) as Metric;
     const nm = b.get(id) as Metric;
@@ -89,8 +97,8 @@ export function compareResults(
       base: bm,
       next: nm,
       change,
-      regression: beyond && worse,
-      improvement: beyond && !worse,
+      regression: timed && beyond && worse,
+      improvement: timed && beyond && !worse,
     };
   });
   return {
@@ -99,7 +107,15 @@ export function compareResults(
     onlyInBase: [...a.keys()].filter((id) => !b.has(id)),
     onlyInNew: [...b.keys()].filter((id) => !a.has(id)),
     options: o,
+    tcg,
   };
+}
+
+/** One line when a run was under QEMU TCG: its timings are not valid, so nothing is called; else null. */
+export function tcgCaveat(c: Extract<Comparison, { ok: true }>): string | null {
+  if (c.tcg.length === 0) return null;
+  const who = c.tcg.length === 2 ? 'both runs are' : `the ${c.tcg[0]} run is`;
+  return `${who} under QEMU TCG: timings not valid, no regression called`;
 }
 
 function num(x: number): string {
@@ -126,10 +142,14 @@ export function compareText(
 ): string {
   const regressions = c.deltas.filter((d) => d.regression);
   const improvements = c.deltas.filter((d) => d.improvement);
+  const caveat = tcgCaveat(c);
   const out = [
+    ...(caveat === null ? [] : wrap(`CAVEAT: ${caveat}`, MAIL_WIDTH)),
     `iou-dispatch compare: ${baseName} -> ${newName}`,
     ...wrap(
-      `${c.deltas.length} common metrics; ${regressions.length} regressions and ${improvements.length} improvements beyond ${(c.options.threshold * 100).toFixed(0)}% (Mann-Whitney p < ${c.options.alpha}); changes inside the ${(c.options.noiseBand * 100).toFixed(0)}% noise band or not significant show as ~.`,
+      caveat === null
+        ? `${c.deltas.length} common metrics; ${regressions.length} regressions and ${improvements.length} improvements beyond ${(c.options.threshold * 100).toFixed(0)}% (Mann-Whitney p < ${c.options.alpha}); changes inside the ${(c.options.noiseBand * 100).toFixed(0)}% noise band or not significant show as ~.`
+        : `${c.deltas.length} common metrics; changes are shown as measured, but none is called a regression or an improvement; changes inside the ${(c.options.noiseBand * 100).toFixed(0)}% noise band or not significant show as ~.`,
     ),
     '',
   ];
@@ -179,12 +199,17 @@ export function compareHtml(
       return `<tr${style}><td>${esc(d.id)}</td><td>${esc(num(d.base.summary.median))} ${esc(spread(d.base))}</td><td>${esc(changeCell(d))}</td><td>${esc(ci)}</td><td>${esc(d.change.p.toPrecision(2))}</td><td>${esc(num(d.next.summary.median))} ${esc(spread(d.next))}</td><td>${d.regression ? 'regression' : d.improvement ? 'improvement' : ''}</td></tr>`;
     })
     .join('\n');
+  const caveat = tcgCaveat(c);
+  const banner =
+    caveat === null
+      ? ''
+      : `<p style="background:#fff8c5;border:2px solid #9a6700;padding:.6em;font-weight:bold">Caveat: ${esc(caveat)}</p>\n`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>iou-dispatch compare</title>
 <style>body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}td:first-child,th:first-child{text-align:left}</style>
 </head><body>
 <h1>iou-dispatch compare</h1>
-<p>${esc(baseName)} &rarr; ${esc(newName)}: ${esc(c.deltas.filter((d) => d.regression).length)} regressions beyond ${esc((c.options.threshold * 100).toFixed(0))}%.</p>
+${banner}<p>${esc(baseName)} &rarr; ${esc(newName)}: ${esc(c.deltas.filter((d) => d.regression).length)} regressions beyond ${esc((c.options.threshold * 100).toFixed(0))}%.</p>
 <table><thead><tr><th>metric</th><th>base</th><th>change</th><th>95 % interval</th><th>p</th><th>new</th><th></th></tr></thead>
 <tbody>
 ${rows}

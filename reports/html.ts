@@ -1,11 +1,12 @@
 // The HTML report: one self-contained file, readable with JavaScript off.
-// Headline findings first, then environment, per-lane tables, charts
+// The run's caveats as a banner, headline findings first, then environment, per-lane tables, charts
 // (PNG data URIs), methodology and the raw per-round values. Every string
 // that comes from results or the environment is escaped. Reads results only.
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
 import { bpfTables } from './bpf-view.js';
+import { runCaveats } from './caveats.js';
 import type { ChartImage } from './charts.js';
 import { bytes, findings, pct } from './findings.js';
 import { fuzzHtml } from './fuzz.js';
@@ -31,6 +32,7 @@ th:first-child, td:first-child { text-align: left; }
 th { background: #f4f4f4; }
 .status-ok { color: #1a7f37; } .status-skipped { color: #9a6700; } .status-failed, .status-interrupted { color: #cf222e; }
 .incomplete { background: #ffebe9; border: 1px solid #cf222e; padding: 0.6em; }
+.caveat { background: #fff8c5; border: 2px solid #9a6700; padding: 0.6em; font-weight: bold; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
 code, .mono { font-family: ui-monospace, monospace; font-size: 0.92em; }
 .note { color: #555; }
@@ -330,6 +332,9 @@ export function htmlReport(
   charts: readonly ChartImage[],
   chartError: string | null,
 ): string {
+  const caveats = runCaveats(r)
+    .map((c) => `<p class="caveat">Caveat: ${esc(c)}</p>\n`)
+    .join('');
   const banner = r.complete
     ? ''
     : `<p class="incomplete">This run is incomplete: ${esc(r.incompleteReason)}</p>`;
@@ -343,7 +348,7 @@ export function htmlReport(
 </head>
 <body>
 <h1>iou-dispatch: how IORING_OP_BPF names its program, measured</h1>
-${banner}
+${caveats}${banner}
 ${findingsSection(r)}
 ${environmentSection(r)}
 ${lanesSection(r)}

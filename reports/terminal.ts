@@ -1,9 +1,10 @@
-// The summary `npm run bench` prints when it finishes: each lane's status
-// and its headline numbers. Reads results only; measures nothing.
+// The summary `npm run bench` prints when it finishes: the run's caveats,
+// each lane's status and its headline numbers. Reads results only; measures nothing.
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
 import { bpfTables } from './bpf-view.js';
+import { runCaveats } from './caveats.js';
 import { bytes } from './findings.js';
 import { fuzzMatrixLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
@@ -140,7 +141,8 @@ const LANE_LINES: Record<string, (lane: LaneResult) => string[]> = {
 
 /** The terminal summary of `results`, as lines. */
 export function terminalSummary(results: Results): string[] {
-  const out: string[] = [];
+  const out = runCaveats(results).map((c) => `CAVEAT: ${c}`);
+  if (out.length > 0) out.push('');
   for (const lane of results.lanes) {
     const secs = (lane.durationMs / 1000).toFixed(1);
     out.push(

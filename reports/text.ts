@@ -1,11 +1,12 @@
 // The plain-text report for a mail reply: at most 80 columns, no tabs, no
-// HTML. A headline paragraph, the command and environment, then one table
+// HTML. The run's caveats, a headline paragraph, the command and environment, then one table
 // per lane in the style kernel developers read (value ± spread), and a
 // pointer to the HTML report. Reads results only.
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
 import { bpfTables } from './bpf-view.js';
+import { runCaveats, virtualizationOf } from './caveats.js';
 import { bytes, findings, MEMORY_PROGRAMS, MEMORY_RINGS } from './findings.js';
 import { fuzzTextLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
@@ -243,11 +244,12 @@ function envLines(r: Results): string[] {
   const vulnerable = Object.entries(e?.mitigations ?? {}).filter(([, v]) =>
     v.startsWith('Vulnerable'),
   ).length;
+  const virt = virtualizationOf(r);
   const lines = [
     `command: ${r.command.join(' ')}`,
     `kernel:  ${e?.kernel?.release ?? '?'} ${e?.kernel?.machine ?? ''}`,
     `         ${e?.kernel?.version ?? ''}`,
-    `cpu:     ${e?.cpu?.model ?? '?'} x${e?.cpu?.count ?? '?'}, hypervisor ${e?.hypervisor ?? 'none'}, ${vulnerable} vulnerable`,
+    `cpu:     ${e?.cpu?.model ?? '?'} x${e?.cpu?.count ?? '?'}, hypervisor ${e?.hypervisor ?? 'none'}${virt === null ? '' : `, virtualization ${virt}`}, ${vulnerable} vulnerable`,
     `suite:   iou-dispatch ${r.suiteVersion}, node ${e?.node ?? '?'}, commit ${e?.gitCommit?.slice(0, 12) ?? 'none'}`,
     `run:     ${r.startedAt} to ${r.finishedAt}, ${r.complete ? 'complete' : 'INCOMPLETE'}`,
   ];
@@ -257,7 +259,10 @@ function envLines(r: Results): string[] {
 /** The mail report of `results`, as one string of lines at most 80 columns with no tabs. */
 export function textReport(r: Results, htmlName = 'report.html'): string {
   const f = findings(r);
-  const out: string[] = ['iou-dispatch: how IORING_OP_BPF names its program, measured', ''];
+  const out: string[] = [];
+  for (const c of runCaveats(r)) out.push(...wrap(`CAVEAT: ${c}`, MAIL_WIDTH, ''));
+  if (out.length > 0) out.push('');
+  out.push('iou-dispatch: how IORING_OP_BPF names its program, measured', '');
   out.push(...wrap(f.headline.join(' ')), '');
   out.push(...envLines(r));
   for (const lane of r.lanes) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Results } from '../../bench/results.js';
-import { compareResults, compareText } from '../../reports/compare.js';
+import { compareHtml, compareResults, compareText } from '../../reports/compare.js';
 import { sampleResults } from './fixtures.js';
 
 const CLI = fileURLToPath(new URL('../../reports/compare-cli.js', import.meta.url));
@@ -67,6 +67,44 @@ describe('compare', () => {
       await sampleResults({ seed: 2, scale: 1.1 }),
     );
     assert.equal(compare([a, b, '--threshold', '15']).status, 0);
+  });
+
+  it('calls no regression when a run was under QEMU TCG, and says why (exit 0)', async () => {
+    const base = await sampleResults({ seed: 1 });
+    const slower = await sampleResults({ seed: 2, scale: 1.1 });
+    const tcgBase = await sampleResults({ seed: 1, virtualization: 'tcg' });
+    const tcgSlower = await sampleResults({ seed: 2, scale: 1.1, virtualization: 'tcg' });
+    const cases: [Results, Results, string][] = [
+      [tcgBase, slower, 'the base run is'],
+      [base, tcgSlower, 'the new run is'],
+      [tcgBase, tcgSlower, 'both runs are'],
+    ];
+    for (const [a, b, who] of cases) {
+      const line = `CAVEAT: ${who} under QEMU TCG: timings not valid, no regression called`;
+      const c = compareResults(a, b);
+      assert.ok(c.ok);
+      assert.equal(c.deltas.length > 0, true);
+      assert.equal(
+        c.deltas.some((d) => d.regression || d.improvement),
+        false,
+        who,
+      );
+      assert.match(compareHtml(c, 'a', 'b'), new RegExp(`Caveat: ${who} under QEMU TCG`));
+      const run = compare(files(a, b));
+      assert.equal(run.status, 0, run.stdout);
+      const lines = run.stdout.split('\n');
+      assert.equal(lines[0], line);
+      assert.equal(lines.filter((l) => l.includes('QEMU TCG')).length, 1);
+      assert.doesNotMatch(run.stdout, /REGRESSION|improved/);
+      for (const l of lines) assert.ok(l.length <= 80, l);
+    }
+    // The same slowdown without TCG is still a regression, and says nothing about TCG.
+    const plain = compare(files(base, slower));
+    assert.equal(plain.status, 1);
+    assert.doesNotMatch(plain.stdout, /TCG/);
+    // A kvm run's timings count.
+    const kvm = await sampleResults({ seed: 2, scale: 1.1, virtualization: 'kvm' });
+    assert.equal(compare(files(base, kvm)).status, 1);
   });
 
   it('answers unusable input with one line and exit 2', async () => {

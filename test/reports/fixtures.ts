@@ -35,7 +35,13 @@ const STANDINS: [string, string, string, number][] = [
 
 /** A complete results file with kernel and memory lanes; `scale` multiplies every kernel value. */
 export async function sampleResults(
-  opts: { scale?: number; seed?: number; environment?: object } = {},
+  opts: {
+    scale?: number;
+    seed?: number;
+    environment?: object;
+    /** environment.virtualization ('kvm', 'tcg' or junk); absent without it, as in older results. */
+    virtualization?: string;
+  } = {},
 ): Promise<Results> {
   const scale = opts.scale ?? 1;
   const seed = opts.seed ?? 1;
@@ -146,14 +152,17 @@ export async function sampleResults(
     options,
     { quick: true },
     ['npm', 'run', 'bench', '--', '--quick'],
-    (opts.environment ?? {
-      kernel: { release: '6.18.0-test', version: '#1 SMP', machine: 'x86_64', arch: 'x64' },
-      cpu: { model: 'Test CPU', count: 2 },
-      hypervisor: 'kvm',
-      node: 'v20.0.0',
-      gitCommit: 'abc',
-      mitigations: { spectre_v2: 'Mitigation: Retpolines' },
-    }) as never,
+    {
+      ...(opts.environment ?? {
+        kernel: { release: '6.18.0-test', version: '#1 SMP', machine: 'x86_64', arch: 'x64' },
+        cpu: { model: 'Test CPU', count: 2 },
+        hypervisor: 'kvm',
+        node: 'v20.0.0',
+        gitCommit: 'abc',
+        mitigations: { spectre_v2: 'Mitigation: Retpolines' },
+      }),
+      ...(opts.virtualization === undefined ? {} : { virtualization: opts.virtualization }),
+    } as never,
     '0.1.0',
   );
   await run.run([

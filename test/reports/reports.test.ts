@@ -3,10 +3,12 @@ import { describe, it } from 'node:test';
 import { metric } from '../../bench/lane.js';
 import { benchName, benchstatReport } from '../../reports/benchstat.js';
 import { bpfTables } from '../../reports/bpf-view.js';
+import { runCaveats, TCG_CAVEAT, virtualizationOf } from '../../reports/caveats.js';
 import { renderCharts } from '../../reports/charts.js';
 import { findings } from '../../reports/findings.js';
 import { esc, htmlReport } from '../../reports/html.js';
 import { crossCheck } from '../../reports/native-view.js';
+import { terminalSummary } from '../../reports/terminal.js';
 import { textReport, wrap } from '../../reports/text.js';
 import { sampleResults } from './fixtures.js';
 
@@ -215,5 +217,56 @@ describe('benchstat output', () => {
       lines.some((l) => /^BenchmarkMemory\/per-ctx\/r100\/p16\/shared 1 7860000 B$/.test(l)),
     );
     assert.equal(benchName('model/per-fd/n1'), 'BenchmarkModel/per-fd/n1');
+  });
+});
+
+describe('run caveats', () => {
+  const TOP = `CAVEAT: ${TCG_CAVEAT}`;
+
+  it('a TCG run says its timings are not valid at the top of every report', async () => {
+    const r = await sampleResults({ virtualization: 'tcg' });
+    assert.deepEqual(runCaveats(r), [
+      'functional run under QEMU TCG (software emulation): timings not valid',
+    ]);
+    const text = textReport(r);
+    assert.equal(text.split('\n')[0], TOP);
+    for (const line of text.split('\n')) assert.ok(line.length <= 80, line);
+    assert.match(text, /^cpu: .*, hypervisor kvm, virtualization tcg, /m);
+    const html = htmlReport(r, [], null);
+    const banner = html.indexOf(`<p class="caveat">Caveat: ${esc(TCG_CAVEAT)}</p>`);
+    assert.ok(banner > html.indexOf('</h1>'), 'banner after the title');
+    assert.ok(banner < html.indexOf('<section'), 'banner before the first section');
+    assert.match(
+      html,
+      /<span class="mono">virtualization<\/span><\/td><td><span class="mono">tcg</,
+    );
+    assert.equal(terminalSummary(r)[0], TOP);
+    const bench = benchstatReport(r).split('\n');
+    assert.equal(bench[0], `caveat: ${TCG_CAVEAT}`);
+    const virt = bench.indexOf('virtualization: tcg');
+    assert.ok(virt > 0 && virt < bench.findIndex((l) => l.startsWith('Benchmark')));
+  });
+
+  it('a run without the field, or with kvm or junk in it, has none', async () => {
+    for (const virtualization of [undefined, 'kvm', 'TCG', 'hvf']) {
+      const r = await sampleResults(virtualization === undefined ? {} : { virtualization });
+      assert.deepEqual(runCaveats(r), [], String(virtualization));
+      assert.doesNotMatch(textReport(r), /CAVEAT|QEMU TCG/);
+      assert.doesNotMatch(htmlReport(r, [], null), /class="caveat"|QEMU TCG/);
+      assert.equal(
+        terminalSummary(r).some((l) => l.includes('CAVEAT')),
+        false,
+      );
+      assert.doesNotMatch(benchstatReport(r), /^caveat:/m);
+    }
+    const old = await sampleResults();
+    assert.equal(virtualizationOf(old), null);
+    assert.doesNotMatch(textReport(old), /virtualization/);
+    assert.doesNotMatch(benchstatReport(old), /virtualization/);
+    assert.deepEqual(runCaveats({ ...old, environment: null }), []);
+    const kvm = await sampleResults({ virtualization: 'kvm' });
+    assert.match(textReport(kvm), /, virtualization kvm, /);
+    assert.match(benchstatReport(kvm), /^virtualization: kvm$/m);
+    assert.doesNotMatch(benchstatReport(await sampleResults({ virtualization: 'hvf' })), /virt/);
   });
 });
