@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sched.h>
@@ -88,18 +89,34 @@ static double sample(struct pool *p, int variant, unsigned batch, unsigned long 
 	for (int i = 0; i < active; i++) {
 		if (p->workers[i].elapsed < 0)
 			return (double)p->workers[i].elapsed;
+		/* A clock that did not move cannot time anything: fail rather than report 0 ns. */
+		if (p->workers[i].elapsed == 0)
+			return -ETIME;
 		sum += (double)p->workers[i].elapsed / ((double)iters * batch);
 	}
 	return sum / active;
 }
 
-/* Batches per sample so one sample lasts about sample_ms on one thread, or -errno. */
+/*
+ * Batches per sample so one sample lasts about sample_ms on one thread, or
+ * -errno. The trial grows until it spans a millisecond: a coarse clock (a
+ * guest under QEMU TCG may fall back to jiffies) reads 0 for a short one.
+ */
 static long calibrate(struct pool *p, int variant, unsigned batch)
 {
-	double ns = sample(p, variant, batch, 16, 1);
+	unsigned long trial = 16;
+	double ns;
 
-	if (ns < 0)
-		return (long)ns;
+	for (;;) {
+		ns = sample(p, variant, batch, trial, 1);
+		if (ns < 0 && ns != -ETIME)
+			return (long)ns;
+		if (ns > 0 && ns * batch * trial >= 1e6)
+			break;
+		if (trial >= 1UL << 30)
+			return -ETIME;
+		trial *= 8;
+	}
 	long iters = (long)(p->plan->sample_ms * 1e6 / (ns * batch));
 
 	return iters < 4 ? 4 : iters;
