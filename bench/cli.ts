@@ -1,7 +1,7 @@
 // `npm run bench`: runs every available lane, shows progress, writes one
 // results.json (atomically, also when interrupted or when a lane fails) and
 // prints a summary. Bad input: one line naming the problem, exit 2, nothing
-// written.
+// written. A lane that failed: results and reports written, exit 1.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +36,10 @@ results.json.
   --duration MS      one timed sample in the kernel, patched and bpf-standin
                      lanes (a fifth of it in the native lane), one task per
                      round in the model lane (default 50; --quick 10)
+  --libbpf DIR       libbpf for the patched lane: include/bpf/ and
+                     lib/libbpf.a, as npm run vm -- libbpf builds it
+                     (default: $IOU_LIBBPF, which npm run vm -- run sets,
+                     else the system's)
   --out DIR          directory for results.json (default: results)
   --json             print the results JSON on stdout instead of the summary
   --no-report        write only results.json (no report.html, report.txt,
@@ -61,6 +65,7 @@ export function parseBenchArgs(argv: readonly string[]): {
       cpus: { type: 'string' },
       rounds: { type: 'string' },
       duration: { type: 'string' },
+      libbpf: { type: 'string' },
       out: { type: 'string', default: 'results' },
       json: { type: 'boolean' },
       'no-report': { type: 'boolean' },
@@ -93,7 +98,9 @@ export function parseBenchArgs(argv: readonly string[]): {
     cpus: values.cpus === undefined ? [] : parseIntList('--cpus', values.cpus, 0, 4095),
     rounds,
     durationMs: parsePositive('--duration', values.duration ?? (quick ? '10' : '50'), 60_000),
+    libbpf: values.libbpf ?? process.env.IOU_LIBBPF ?? null,
   };
+  if (options.libbpf === '') throw new UsageError('--libbpf: an empty path');
   return {
     options,
     out: values.out,
@@ -113,6 +120,7 @@ function optionsJson(o: BenchOptions, out: string): Json {
     cpus: [...o.cpus],
     rounds: o.rounds,
     durationMs: o.durationMs,
+    libbpf: o.libbpf,
     out,
   };
 }
@@ -168,6 +176,11 @@ async function main(argv: readonly string[]): Promise<number> {
   else {
     console.log(terminalSummary(results).join('\n'));
     for (const path of [resultsPath, ...written.written]) console.log(`wrote ${path}`);
+  }
+  // A failed lane fails the command (a VM smoke test or nightly job must see it); the results stay written.
+  if (!results.complete) {
+    console.error(`bench: incomplete: ${results.incompleteReason}`);
+    return 1;
   }
   return 0;
 }

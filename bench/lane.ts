@@ -16,6 +16,8 @@ export interface BenchOptions {
   readonly rounds: number;
   /** Length of one timed sample in ms (kernel lane) or of one task per round (model lane). */
   readonly durationMs: number;
+  /** The patched lane's libbpf: a directory with include/bpf/ and lib/libbpf.a, or null for the system's. */
+  readonly libbpf: string | null;
 }
 
 export interface LaneContext {

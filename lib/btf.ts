@@ -11,6 +11,32 @@ const BTF_MAGIC = 0xeb9f;
 const KIND_STRUCT = 4;
 const KIND_UNION = 5;
 const KIND_TYPEDEF = 8;
+const KIND_FUNC = 12;
+const KIND_FUNC_PROTO = 13;
+
+/** Kind names as a signature shows them (index = BTF kind). */
+const KIND_NAMES = [
+  'void',
+  'int',
+  'ptr',
+  'array',
+  'struct',
+  'union',
+  'enum',
+  'fwd',
+  'typedef',
+  'volatile',
+  'const',
+  'restrict',
+  'func',
+  'func_proto',
+  'var',
+  'datasec',
+  'float',
+  'decl_tag',
+  'type_tag',
+  'enum',
+] as const;
 
 /** Bytes that follow a type record of `kind` with `vlen` entries. */
 function trailing(kind: number, vlen: number): number {
@@ -62,6 +88,16 @@ export interface BtfTypes {
    * tp_btf program names as attach_btf_id (btf_trace_<tracepoint>).
    */
   typedefId(name: string): number | undefined;
+  /**
+   * The function `name`'s return and parameter types as libbpf compares a
+   * kfunc extern with the kernel's (bpf_core_types_are_compat): typedefs and
+   * modifiers skipped, pointers followed, then only the kind counts, so a
+   * forward declaration ('ptr fwd') does not match a struct ('ptr struct').
+   * Undefined when there is no such function.
+   */
+  funcSignature(name: string): { ret: string; params: string[] } | undefined;
+  /** Names of the functions declared extern (a BPF object's kfunc calls, resolved at load). */
+  externFuncs(): string[];
   /** Number of type records read. */
   readonly count: number;
 }
@@ -88,9 +124,11 @@ export function parseBtf(data: Buffer): BtfTypes {
   /** Type id (1-based, in order) of each struct or union, by name (the first of that name). */
   const ids = new Map<string, number>();
   const typedefs = new Map<string, number>();
-  /** Per type id: its kind, the type it refers to (typedefs, modifiers) and its members (structs, unions). */
-  const types: { kind: number; ref: number; members: Member[] }[] = [
-    { kind: 0, ref: 0, members: [] },
+  const funcs = new Map<string, number>();
+  const externs: string[] = [];
+  /** Per type id: its kind, the type it refers to (typedefs, modifiers, pointers, functions), its members (structs, unions) and parameter types (function prototypes). */
+  const types: { kind: number; ref: number; members: Member[]; params: number[] }[] = [
+    { kind: 0, ref: 0, members: [], params: [] },
   ];
   let count = 0;
   for (let pos = typeOff; pos < typeOff + typeLen; ) {
@@ -101,10 +139,16 @@ export function parseBtf(data: Buffer): BtfTypes {
     const vlen = info & 0xffff;
     const bitfields = info >>> 31 === 1;
     const members: Member[] = [];
-    if (kind === KIND_TYPEDEF && nameOff !== 0) {
+    if ((kind === KIND_TYPEDEF || kind === KIND_FUNC) && nameOff !== 0) {
+      const byName = kind === KIND_FUNC ? funcs : typedefs;
       const name = nameAt(nameOff);
-      if (!typedefs.has(name)) typedefs.set(name, count + 1);
+      if (!byName.has(name)) byName.set(name, count + 1);
+      // A FUNC's vlen is its linkage: 0 static, 1 global, 2 extern.
+      if (kind === KIND_FUNC && vlen === 2) externs.push(name);
     }
+    const params: number[] = [];
+    if (kind === KIND_FUNC_PROTO)
+      for (let i = 0; i < vlen; i++) params.push(data.readUInt32LE(pos + 12 + i * 8 + 4));
     if (kind === KIND_STRUCT || kind === KIND_UNION) {
       if (nameOff !== 0) {
         const name = nameAt(nameOff);
@@ -125,7 +169,7 @@ export function parseBtf(data: Buffer): BtfTypes {
         });
       }
     }
-    types.push({ kind, ref: sizeOrType, members });
+    types.push({ kind, ref: sizeOrType, members, params });
     pos += 12 + trailing(kind, vlen);
     count += 1;
   }
@@ -138,6 +182,17 @@ export function parseBtf(data: Buffer): BtfTypes {
       else return t;
     }
     return t;
+  };
+  /** What libbpf's compatibility check sees of type `id`: 'int', 'ptr struct', 'void'. */
+  const describe = (id: number): string => {
+    const parts: string[] = [];
+    let t = resolve(id);
+    for (let hops = 0; hops < 8 && types[t]?.kind === 2; hops++) {
+      parts.push('ptr');
+      t = resolve(types[t]?.ref ?? 0);
+    }
+    parts.push(KIND_NAMES[types[t]?.kind ?? 0] ?? 'unknown');
+    return parts.join(' ');
   };
   /** The byte offset of `name` in type `id`, looking into anonymous members too. */
   const find = (id: number, name: string): { offset: number; type: number } | undefined => {
@@ -172,6 +227,12 @@ export function parseBtf(data: Buffer): BtfTypes {
       return offset;
     },
     typedefId: (name) => typedefs.get(name),
+    funcSignature: (name) => {
+      const proto = types[types[funcs.get(name) ?? 0]?.ref ?? 0];
+      if (proto?.kind !== KIND_FUNC_PROTO) return undefined;
+      return { ret: describe(proto.ref), params: proto.params.map(describe) };
+    },
+    externFuncs: () => [...externs],
     count,
   };
 }

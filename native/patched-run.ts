@@ -1,28 +1,44 @@
 // The patched lane's toolchain: checks for clang and libbpf, builds the
 // struct_ops object (native/patched/uring_ops.bpf.c) for the detected
-// version and the iou-patched runner into native/build/patched/, and runs
-// it. Used only when detection found IORING_OP_BPF in the running kernel.
+// version and the iou-patched runner into native/build/patched/, checks the
+// object's kfunc declarations against the kernel's BTF, and runs it. Used
+// only when detection found IORING_OP_BPF in the running kernel.
 // Why clang + libbpf rather than raw bpf(): a struct_ops map needs its
 // value type, member programs and kfunc calls resolved against the
 // kernel's BTF, which is what libbpf does; the stand-in lane's tracepoint
 // programs are small enough to assemble by hand and need neither.
+// libbpf is the system's (/usr/include, -lbpf) unless a directory is given
+// (`--libbpf`, or IOU_LIBBPF as `npm run vm -- run` sets it): one with
+// include/bpf/*.h and lib/libbpf.a, as `npm run vm -- libbpf` builds it from
+// a kernel tree's tools/lib/bpf for distributions whose libbpf is too old.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BtfTypes } from '../lib/btf.js';
+import { parseBtf } from '../lib/btf.js';
+import { elfSection } from '../lib/elf.js';
 import { NATIVE_BUILD_DIR } from './index.js';
 import type { PostedVersion } from './patched.js';
 
 const SOURCE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native');
 const OUT_DIR = join(NATIVE_BUILD_DIR, '..', 'patched');
 
-const LIBBPF_VERSION_H = '/usr/include/bpf/libbpf_version.h';
+const SYSTEM_LIBBPF_VERSION_H = '/usr/include/bpf/libbpf_version.h';
 /** struct_ops links (SEC(".struct_ops.link")) need libbpf 1.4 or newer. */
 const LIBBPF_MIN: readonly [number, number] = [1, 4];
 
+/** Where libbpf is: null for the system's, else a directory with include/bpf/ and lib/libbpf.a. */
+export type LibbpfDir = string | null;
+
+/** libbpf_version.h of the system's libbpf or of the one in `dir`. */
+export function libbpfVersionHeader(dir: LibbpfDir): string {
+  return dir === null ? SYSTEM_LIBBPF_VERSION_H : join(dir, 'include', 'bpf', 'libbpf_version.h');
+}
+
 /** The installed libbpf's version from its header, or null. */
-export function libbpfVersion(header = LIBBPF_VERSION_H): [number, number] | null {
+export function libbpfVersion(header = SYSTEM_LIBBPF_VERSION_H): [number, number] | null {
   try {
     const text = readFileSync(header, 'utf8');
     const major = /LIBBPF_MAJOR_VERSION\s+(\d+)/.exec(text)?.[1];
@@ -33,29 +49,32 @@ export function libbpfVersion(header = LIBBPF_VERSION_H): [number, number] | nul
   }
 }
 
-/** What to install, as one line, when clang, libbpf's headers or a C compiler is missing; null when all are there. */
-export function missingTools(header = LIBBPF_VERSION_H): string | null {
+/** What to install, as one line, when clang, libbpf (the system's or the one in `libbpf`) or a C compiler is missing; null when all are there. */
+export function missingTools(libbpf: LibbpfDir = null): string | null {
   const has = (cmd: string, args: string[]) =>
     spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
   const missing: string[] = [];
   if (!has('clang', ['--version'])) missing.push('clang');
-  if (!existsSync(header)) missing.push('libbpf headers');
+  if (libbpf !== null) {
+    if (!existsSync(libbpfVersionHeader(libbpf)) || !existsSync(join(libbpf, 'lib', 'libbpf.a')))
+      return `--libbpf ${libbpf} holds no include/bpf/libbpf_version.h and lib/libbpf.a (build one with npm run vm -- libbpf)`;
+  } else if (!existsSync(SYSTEM_LIBBPF_VERSION_H)) missing.push('libbpf headers');
   if (!has(process.env.CC ?? 'cc', ['--version'])) missing.push('a C compiler');
   if (missing.length === 0) return null;
   return `missing ${missing.join(', ')}: install clang and libbpf-dev (Debian/Ubuntu: apt-get install clang libbpf-dev; Fedora: dnf install clang libbpf-devel)`;
 }
 
 /** Why the libbpf whose libbpf_version.h is `header` cannot load struct_ops links, as one line; null when it can. */
-export function libbpfTooOld(header = LIBBPF_VERSION_H): string | null {
+export function libbpfTooOld(header = SYSTEM_LIBBPF_VERSION_H): string | null {
   const v = libbpfVersion(header);
   const [minMajor, minMinor] = LIBBPF_MIN;
   if (v !== null && (v[0] > minMajor || (v[0] === minMajor && v[1] >= minMinor))) return null;
-  return `libbpf ${v === null ? '(unknown version)' : v.join('.')} is too old: struct_ops links need libbpf ${LIBBPF_MIN.join('.')} or newer (Debian 13, Ubuntu 24.04 and Fedora 40 ship it; or build libbpf from source)`;
+  return `libbpf ${v === null ? '(unknown version)' : v.join('.')} is too old: struct_ops links need libbpf ${LIBBPF_MIN.join('.')} or newer (Debian 13, Ubuntu 24.04 and Fedora 40 ship it; or build it from a kernel tree with npm run vm -- libbpf and pass --libbpf DIR)`;
 }
 
-/** What to install, as one line, when the toolchain is incomplete or too old; null when it will do. */
-export function missingToolchain(header = LIBBPF_VERSION_H): string | null {
-  return missingTools(header) ?? libbpfTooOld(header);
+/** What to install, as one line, when the toolchain is incomplete or its libbpf too old; null when it will do. */
+export function missingToolchain(libbpf: LibbpfDir = null): string | null {
+  return missingTools(libbpf) ?? libbpfTooOld(libbpfVersionHeader(libbpf));
 }
 
 function run(cmd: string, args: string[]): string | null {
@@ -67,21 +86,25 @@ function run(cmd: string, args: string[]): string | null {
   return `${cmd} failed: ${first ?? `exit ${r.status}`}`;
 }
 
-/** Builds the object for `version` and the runner; their paths, or the first error line. */
+/** Builds the object for `version` and the runner against libbpf in `libbpf`; their paths, or the first error line. */
 export function buildPatched(
   version: PostedVersion,
+  libbpf: LibbpfDir = null,
 ): { ok: true; object: string; runner: string } | { ok: false; reason: string } {
   mkdirSync(OUT_DIR, { recursive: true });
   const object = join(OUT_DIR, `uring_ops-${version}.bpf.o`);
   const runner = join(OUT_DIR, 'iou-patched');
   const multiarch = spawnSync(process.env.CC ?? 'cc', ['-print-multiarch'], { encoding: 'utf8' });
   const archInclude = multiarch.status === 0 ? [`-I/usr/include/${multiarch.stdout.trim()}`] : [];
+  // The given libbpf's headers come first, so bpf_helpers.h matches the library.
+  const libbpfInclude = libbpf === null ? [] : [`-I${join(libbpf, 'include')}`];
   const bpf = run('clang', [
     '-O2',
     '-g',
     '-target',
     'bpf',
     ...(version === 'v1' ? [] : ['-DURING_BPF_RING_FD']),
+    ...libbpfInclude,
     ...archInclude,
     '-c',
     join(SOURCE_DIR, 'patched', 'uring_ops.bpf.c'),
@@ -92,16 +115,44 @@ export function buildPatched(
   const cc = run(process.env.CC ?? 'cc', [
     '-std=gnu11',
     '-O2',
+    ...libbpfInclude,
     join(SOURCE_DIR, 'patched', 'runner.c'),
     join(SOURCE_DIR, 'src', 'ring.c'),
     join(SOURCE_DIR, 'src', 'pool.c'),
-    '-lbpf',
+    ...(libbpf === null ? ['-lbpf'] : [join(libbpf, 'lib', 'libbpf.a'), '-lelf', '-lz']),
     '-lpthread',
     '-o',
     runner,
   ]);
   if (cc !== null) return { ok: false, reason: cc };
   return { ok: true, object, runner };
+}
+
+/**
+ * Why libbpf would refuse the object's kfunc calls on this kernel, as one
+ * line; null when every extern the object declares exists in `kernel` with
+ * a prototype libbpf accepts (the same kinds, pointers followed). Catches
+ * what libbpf reports only as "func_proto [N] incompatible with vmlinux".
+ */
+export function kfuncMismatch(object: Buffer, kernel: BtfTypes): string | null {
+  let btf: BtfTypes;
+  try {
+    const section = elfSection(object, '.BTF');
+    if (section === undefined) return 'the BPF object has no .BTF section (built without -g?)';
+    btf = parseBtf(section);
+  } catch (e) {
+    return `the BPF object's BTF is unreadable: ${(e as Error).message}`;
+  }
+  const show = (f: { ret: string; params: string[] }) => `(${f.params.join(', ')}) -> ${f.ret}`;
+  for (const name of btf.externFuncs()) {
+    const ours = btf.funcSignature(name);
+    const theirs = kernel.funcSignature(name);
+    if (theirs === undefined) return `the kernel has no kfunc ${name}, which the programs call`;
+    if (ours === undefined) return `the BPF object declares ${name} without a prototype`;
+    if (show(ours) !== show(theirs))
+      return `kfunc ${name}: the programs declare ${show(ours)}, the kernel has ${show(theirs)}`;
+  }
+  return null;
 }
 
 export interface PatchedCell {

@@ -100,8 +100,15 @@ export interface Probe {
 export interface Detection {
   /** The series is in this kernel: opcode 65 and (when BTF is readable) the uring_bpf_ops type. */
   readonly present: boolean;
-  /** Which posted version it looks like, when present. */
+  /** Which posted version's UAPI the lane uses, when present. */
   readonly version: PostedVersion | 'unknown' | null;
+  /**
+   * Every posted version this kernel matches equally: probing sees the UAPI
+   * and BTF types, not the version. A v2 rebased past IORING_SETUP_SQ_REWIND
+   * (bit 20 since 7.2) takes bit 21 as v3 did, and v3 kept v2's types, so a
+   * kernel with bit 21 matches both.
+   */
+  readonly matches: readonly PostedVersion[];
   /** Pavel Begunkov's merged io_uring_bpf_ops (loop_step) hook is in the BTF. */
   readonly loopStepHook: boolean | null;
   readonly probes: readonly Probe[];
@@ -116,7 +123,7 @@ export function detectBpfOp(
   const probes: Probe[] = [];
   if (!kernel.available) {
     probes.push({ what: 'io_uring', result: `unavailable: ${kernel.reason}` });
-    return { present: false, version: null, loopStepHook: null, probes };
+    return { present: false, version: null, matches: [], loopStepHook: null, probes };
   }
   const op = kernel.supportedOps.includes(IORING_OP_BPF);
   probes.push({
@@ -161,16 +168,30 @@ export function detectBpfOp(
   });
   const present = op && type !== false;
   let version: Detection['version'] = null;
+  let matches: PostedVersion[] = [];
   if (present) {
-    if (accepted(21)) version = 'v3';
-    else if (accepted(20))
+    if (accepted(21)) {
+      version = 'v3';
+      matches = ['v2', 'v3'];
+    } else if (accepted(20))
       version = slotType === true ? 'v2' : slotType === false ? 'v1' : 'unknown';
     else version = 'unknown';
+    if (matches.length === 0 && version !== 'unknown') matches = [version];
   }
-  return { present, version, loopStepHook: loopStep, probes };
+  return { present, version, matches, loopStepHook: loopStep, probes };
 }
 
 /** One line: every probe and its result. */
 export function probeLine(d: Detection): string {
   return d.probes.map((p) => `${p.what}: ${p.result}`).join('; ');
+}
+
+/** What detection could and could not tell apart, as one sentence; null when not present. */
+export function versionLine(d: Detection): string | null {
+  if (!d.present || d.version === null) return null;
+  if (d.version === 'unknown')
+    return 'IORING_OP_BPF present, but its setup flag matches no posted version';
+  if (d.matches.length > 1)
+    return `${d.matches.join(' or ')}: setup bit ${POSTED_VERSIONS[d.version].setupBit}, ring_fd and per-ring slots; a v2 rebased onto bit 21 and v3 have the same UAPI and BTF types and cannot be told apart, so requests use that shared UAPI`;
+  return `${d.version}: ${POSTED_VERSIONS[d.version].setupFlag} (bit ${POSTED_VERSIONS[d.version].setupBit})`;
 }

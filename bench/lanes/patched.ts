@@ -5,12 +5,20 @@
 // series is there, the lane builds its struct_ops programs (a no-op, an
 // array lookup, one that sets the CQE result) with clang and libbpf,
 // registers them per the detected version's UAPI, and times them against a
-// plain NOP on the same rings, like the kernel lane.
+// plain NOP on the same rings, like the kernel lane. Before loading, the
+// objects' kfunc declarations are checked against the kernel's BTF, so a
+// mismatch fails in one line naming the kfunc instead of in libbpf's log.
 
+import { readFileSync } from 'node:fs';
 import { readKernelBtf } from '../../lib/btf.js';
 import { probeKernel } from '../../native/index.js';
-import { detectBpfOp, POSTED_VERSIONS, probeLine } from '../../native/patched.js';
-import { buildPatched, missingToolchain, runPatched } from '../../native/patched-run.js';
+import { detectBpfOp, POSTED_VERSIONS, probeLine, versionLine } from '../../native/patched.js';
+import {
+  buildPatched,
+  kfuncMismatch,
+  missingToolchain,
+  runPatched,
+} from '../../native/patched-run.js';
 import { type Lane, LaneSkipped, metric } from '../lane.js';
 import type { Json, Metric } from '../results.js';
 
@@ -27,6 +35,7 @@ export const patchedLane: Lane = {
     const details = {
       present: detection.present,
       version: detection.version,
+      matches: [...detection.matches],
       loopStepHook: detection.loopStepHook,
       probes: detection.probes.map((p) => ({ ...p })),
     } satisfies Json;
@@ -38,12 +47,17 @@ export const patchedLane: Lane = {
         `IORING_OP_BPF present but matches no posted version (${probeLine(detection)})`,
         details,
       );
-    const missing = missingToolchain();
+    const o = ctx.options;
+    const missing = missingToolchain(o.libbpf);
     if (missing !== null)
       throw new LaneSkipped(`IORING_OP_BPF ${version} present; ${missing}`, details);
-    const built = buildPatched(version);
+    const built = buildPatched(version, o.libbpf);
     if (!built.ok) throw new Error(`building the patched lane's programs: ${built.reason}`);
-    const o = ctx.options;
+    // Detection found the struct_ops type, so the BTF was readable.
+    if (btf.ok) {
+      const mismatch = kfuncMismatch(readFileSync(built.object), btf.btf);
+      if (mismatch !== null) throw new Error(`the patched lane's programs: ${mismatch}`);
+    }
     ctx.progress(0, 1);
     const result = runPatched(built.runner, built.object, version, {
       batches: o.batches,
@@ -53,9 +67,12 @@ export const patchedLane: Lane = {
     });
     ctx.progress(1, 1);
     if (!result.ok) throw new Error(`iou-patched: ${result.reason}`);
+    // The versions whose UAPI this is ('v2/v3' when detection cannot tell them apart).
+    const uapi = detection.matches.join('/');
     const id = (v: string, b: number, t: number) => `patched/${v}/b${b}/t${t}`;
     const notes: string[] = [
-      `${version}: ${POSTED_VERSIONS[version].setupFlag}; ${POSTED_VERSIONS[version].registration}`,
+      `detected ${versionLine(detection)}`,
+      `registration: ${POSTED_VERSIONS[version].registration}`,
     ];
     if (detection.loopStepHook)
       notes.push('the merged io_uring_bpf_ops (loop_step) hook is also present');
@@ -73,7 +90,7 @@ export const patchedLane: Lane = {
           {
             id: id(c.variant, c.batch, c.threads),
             lane: 'patched',
-            labels: { variant: c.variant, version, batch: c.batch, threads: c.threads },
+            labels: { variant: c.variant, version: uapi, batch: c.batch, threads: c.threads },
             unit: 'ns/req',
             better: 'lower',
           },

@@ -14,7 +14,9 @@
  * names the same programs; v2 and v3 register one struct_ops map per
  * (ring, op), as their UAPI requires, with ring_fd and id in the value.
  * Prints one JSON object: { "cells": [ { variant, batch, threads, error,
- * nsPerReq: [...] } ] }.
+ * nsPerReq: [...] } ] }, and exits 1 when no IORING_OP_BPF cell ran (the
+ * NOP baseline alone is no result). Every CQE is checked: 0 from the no-op
+ * and array programs, RESULT_VALUE from the one that sets it.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -286,6 +288,21 @@ int main(int argc, char **argv)
 		printf("]}");
 	}
 	printf("]}\n");
+	/* Timing only the NOP baseline is no result: say why the first BPF cell failed, exit 1. */
+	int bpf_ran = 0, first_failed = -1;
+
+	for (i = 0; i < ncells; i++) {
+		if (cells[i].variant == V_NOP)
+			continue;
+		if (!cells[i].error)
+			bpf_ran = 1;
+		else if (first_failed < 0)
+			first_failed = i;
+	}
+	if (!bpf_ran && first_failed >= 0)
+		fprintf(stderr, "iou-patched: no IORING_OP_BPF cell ran; %s b%u t%d failed first: %s\n",
+			variant_names[cells[first_failed].variant], cells[first_failed].batch,
+			cells[first_failed].threads, strerror(-cells[first_failed].error));
 	pool_cells_free(cells, ncells);
 	free(cells);
 	for (int v = 0; v < V_COUNT; v++)
@@ -293,5 +310,5 @@ int main(int argc, char **argv)
 			bpf_link__destroy(global_links[v]);
 	if (global_obj)
 		bpf_object__close(global_obj);
-	return 0;
+	return bpf_ran ? 0 : 1;
 }

@@ -14,8 +14,26 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct uring_bpf_data;
-struct io_uring_sqe;
+/*
+ * Complete definitions, not forward declarations: libbpf checks a kfunc
+ * extern against the kernel's prototype by kind (bpf_core_types_are_compat),
+ * and a pointer to a forward declaration does not match a pointer to the
+ * kernel's struct ("func_proto ... incompatible with vmlinux"). The members
+ * are v2's (io_uring/bpf_op.h); the programs read none of them, and
+ * preserve_access_index would relocate any they did.
+ */
+struct uring_bpf_ops;
+
+struct uring_bpf_data {
+	void *req_data;
+	const struct uring_bpf_ops *ops;
+	__u32 opf;
+	__u8 pdu[44];
+} __attribute__((preserve_access_index));
+
+struct io_uring_sqe {
+	__u8 opcode;
+} __attribute__((preserve_access_index));
 
 struct uring_bpf_ops {
 	unsigned short id;

@@ -17,6 +17,7 @@ const options: BenchOptions = {
   cpus: [],
   rounds: 3,
   durationMs: 1,
+  libbpf: null,
 };
 
 const okLane: Lane = {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { structSizes } from '../../bench/lanes/memory.js';
 import { parseBtf, readKernelBtf } from '../../lib/btf.js';
+import { btfBlob, btfFromWords } from './btf-blob.js';
 
 const kernel = readKernelBtf();
 
@@ -86,27 +87,38 @@ describe('BTF parser', () => {
     assert.equal(btf.typedefId('t'), 2);
     assert.equal(btf.typedefId('s'), undefined);
   });
-});
 
-/**
- * A BTF blob: the 24-byte header, `typesLen` bytes of type records for the
- * caller to write from offset 24, then `strings`; done() parses it.
- */
-function btfBlob(typesLen: number, strings: string) {
-  const str = Buffer.from(strings, 'latin1');
-  const buf = Buffer.alloc(24 + typesLen + str.length);
-  buf.writeUInt16LE(0xeb9f, 0); // magic
-  buf.writeUInt8(1, 2); // version
-  buf.writeUInt32LE(24, 4); // hdr_len
-  buf.writeUInt32LE(0, 8); // type_off
-  buf.writeUInt32LE(typesLen, 12); // type_len
-  buf.writeUInt32LE(typesLen, 16); // str_off
-  buf.writeUInt32LE(str.length, 20); // str_len
-  return {
-    buf,
-    done: () => {
-      str.copy(buf, 24 + typesLen);
-      return parseBtf(buf);
-    },
-  };
-}
+  it('gives function prototypes as libbpf compares kfuncs: a forward declaration is not the struct', () => {
+    // BTF kinds in the top byte of a record's info word.
+    const INT = 1 << 24;
+    const PTR = 2 << 24;
+    const STRUCT = 4 << 24;
+    const FWD = 7 << 24;
+    const TYPEDEF = 8 << 24;
+    const FUNC = 12 << 24;
+    const PROTO = 13 << 24;
+    const btf = btfFromWords(
+      [
+        ...[1, INT, 4, 32], // 1 INT "int", 32 bits
+        ...[5, STRUCT, 8], // 2 STRUCT "d", no members
+        ...[5, FWD, 0], // 3 FWD "d"
+        ...[0, PTR, 2], // 4 PTR -> 2
+        ...[0, PTR, 3], // 5 PTR -> 3
+        ...[0, PROTO | 2, 0, 0, 4, 0, 1], // 6 FUNC_PROTO void (4, 1)
+        ...[7, FUNC | 2, 6], // 7 FUNC "k" -> 6, extern
+        ...[0, PROTO | 2, 0, 0, 5, 0, 1], // 8 FUNC_PROTO void (5, 1)
+        ...[9, FUNC | 1, 8], // 9 FUNC "j" -> 8, global
+        ...[11, TYPEDEF, 4], // 10 TYPEDEF "t" -> 4
+        ...[0, PROTO | 1, 1, 0, 10], // 11 FUNC_PROTO int (10)
+        ...[13, FUNC | 2, 11], // 12 FUNC "m" -> 11, extern
+      ],
+      '\0int\0d\0k\0j\0t\0m\0',
+    );
+    assert.deepEqual(btf.funcSignature('k'), { ret: 'void', params: ['ptr struct', 'int'] });
+    assert.deepEqual(btf.funcSignature('j'), { ret: 'void', params: ['ptr fwd', 'int'] });
+    // Typedefs are looked through, as libbpf does.
+    assert.deepEqual(btf.funcSignature('m'), { ret: 'int', params: ['ptr struct'] });
+    assert.equal(btf.funcSignature('d'), undefined);
+    assert.deepEqual(btf.externFuncs(), ['k', 'm']);
+  });
+});

@@ -19,14 +19,17 @@ import {
   IORING_OP_BPF,
   POSTED_VERSIONS,
   type PostedVersion,
+  versionLine,
 } from '../../native/patched.js';
 import {
   buildPatched,
+  kfuncMismatch,
   libbpfTooOld,
   libbpfVersion,
   missingToolchain,
   missingTools,
 } from '../../native/patched-run.js';
+import { btfFromWords } from '../lib/btf-blob.js';
 
 const options: BenchOptions = {
   quick: true,
@@ -37,6 +40,7 @@ const options: BenchOptions = {
   cpus: [],
   rounds: 1,
   durationMs: 2,
+  libbpf: null,
 };
 
 describe('IORING_OP_BPF SQE encoding', () => {
@@ -114,6 +118,8 @@ function btf(types: string[]): BtfTypes {
     members: () => undefined,
     offsetOf: () => undefined,
     typedefId: () => undefined,
+    funcSignature: () => undefined,
+    externFuncs: () => [],
     count: types.length,
   };
 }
@@ -127,6 +133,17 @@ describe('IORING_OP_BPF detection', () => {
     assert.equal(v([20], series), 'v1');
     assert.equal(v([20], [...series, 'uring_bpf_ops_kern']), 'v2');
     assert.equal(v([20, 21], [...series, 'uring_bpf_ops_kern']), 'v3');
+    // Bit 21 is v3's flag and also where v2 goes once rebased past 7.2's bit 20: both match.
+    const bit21 = detectBpfOp(
+      kernel([...ops, 65], [21]),
+      btf([...series, 'uring_bpf_ops_kern']),
+      null,
+    );
+    assert.deepEqual(bit21.matches, ['v2', 'v3']);
+    assert.match(versionLine(bit21) ?? '', /^v2 or v3: setup bit 21.*cannot be told apart/);
+    const v1 = detectBpfOp(kernel([...ops, 65], [20]), btf(series), null);
+    assert.deepEqual(v1.matches, ['v1']);
+    assert.equal(versionLine(v1), 'v1: IORING_SETUP_BPF (bit 20)');
     assert.equal(v([], series), 'unknown');
   });
 
@@ -203,6 +220,20 @@ describe('patched lane', () => {
   });
 });
 
+/** Kernel BTF with `kfunc`(struct uring_bpf_data *, int), as v1, v2 and v3 define uring_bpf_set_result. */
+function seriesKfuncBtf(kfunc = 'uring_bpf_set_result'): BtfTypes {
+  return btfFromWords(
+    [
+      ...[1, 1 << 24, 4, 32], // 1 INT "int"
+      ...[5, 4 << 24, 64], // 2 STRUCT "uring_bpf_data"
+      ...[0, 2 << 24, 2], // 3 PTR -> 2
+      ...[0, (13 << 24) | 2, 0, 0, 3, 0, 1], // 4 FUNC_PROTO void (3, 1)
+      ...[20, (12 << 24) | 1, 4], // 5 FUNC -> 4, global
+    ],
+    `\0int\0uring_bpf_data\0${kfunc}\0`,
+  );
+}
+
 // The lane builds these only on a patched kernel; here they are at least compiled,
 // so a patched kernel's first run does not meet a syntax error. Needs clang and
 // libbpf-dev (.ci/run installs them); any libbpf builds, 1.4 is needed only to load.
@@ -234,6 +265,47 @@ describe('patched lane programs and runner', { skip: tools ?? false }, () => {
       assert.ok(text.includes('uring_bpf_set_result'), 'the kfunc is referenced');
       assert.ok(existsSync(b.runner));
     }
+  });
+
+  it('declare the kfunc as the series defines it, so libbpf accepts it on a patched kernel', () => {
+    for (const version of ['v1', 'v2', 'v3'] as const) {
+      const b = built(version);
+      assert.ok(b.ok, b.ok ? '' : b.reason);
+      const object = readFileSync(b.object);
+      assert.equal(kfuncMismatch(object, seriesKfuncBtf()), null, version);
+      assert.equal(
+        kfuncMismatch(object, seriesKfuncBtf('other_kfunc_name')),
+        'the kernel has no kfunc uring_bpf_set_result, which the programs call',
+      );
+    }
+  });
+
+  it('refuse an object whose kfunc takes a forward-declared struct, naming the kfunc', () => {
+    // The first patched run failed this way in libbpf ("func_proto incompatible with vmlinux").
+    const dir = mkdtempSync(join(tmpdir(), 'iou-kfunc-'));
+    const source = join(dir, 'fwd.bpf.c');
+    writeFileSync(
+      source,
+      [
+        'struct uring_bpf_data;',
+        'extern void uring_bpf_set_result(struct uring_bpf_data *d, int res) __attribute__((section(".ksyms")));',
+        '__attribute__((section("struct_ops/x"))) int x(struct uring_bpf_data *d) { uring_bpf_set_result(d, 1); return 0; }',
+        'char LICENSE[] __attribute__((section("license"))) = "GPL";',
+        '',
+      ].join('\n'),
+    );
+    const cc = spawnSync(
+      'clang',
+      ['-O2', '-g', '-target', 'bpf', '-c', source, '-o', `${source}.o`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(cc.status, 0, cc.stderr);
+    assert.equal(
+      kfuncMismatch(readFileSync(`${source}.o`), seriesKfuncBtf()),
+      'kfunc uring_bpf_set_result: the programs declare (ptr fwd, int) -> void, the kernel has (ptr struct, int) -> void',
+    );
   });
 
   it('runner refuses a kernel without the version setup flag in one line', (t) => {

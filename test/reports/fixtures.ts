@@ -16,6 +16,7 @@ const options: BenchOptions = {
   cpus: [],
   rounds: 12,
   durationMs: 10,
+  libbpf: null,
 };
 
 /** Per-round values around `center` with about 1 % noise. */
