@@ -12,6 +12,7 @@ import { bytes, findings, pct } from './findings.js';
 import { fuzzHtml } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
 import { crossCheck, nativeTable, nativeView } from './native-view.js';
+import { PATCHED_BASELINE, patchedGrid } from './patched-view.js';
 
 /** Escapes text for HTML element content and attribute values. */
 export function esc(value: unknown): string {
@@ -191,6 +192,27 @@ ${table(
     .join('\n');
 }
 
+function patchedTables(lane: LaneResult): string {
+  const g = patchedGrid(lane);
+  const ratioCell = (v: string, t: number) => {
+    if (v === PATCHED_BASELINE) return '';
+    const r = g.xnop(v, t);
+    if (r === undefined) return '-';
+    return `${esc(r.median.toFixed(2))}x <span class="note">[${esc(r.ci95[0].toFixed(2))}..${esc(r.ci95[1].toFixed(2))}]</span>`;
+  };
+  return g.threads
+    .map((t) => {
+      const rows = g.variants.map((v) => [
+        esc(v),
+        ...g.batches.map((b) => cell(g.at(v, b, t))),
+        ratioCell(v, t),
+      ]);
+      return `<h4>ns/request, ${esc(t)} thread${t > 1 ? 's' : ''} (median [95 % interval] of ${esc(g.rounds)} rounds; x NOP: IORING_OP_BPF over plain IORING_OP_NOP on the same ring at batch ${esc(g.largest)}, median [95 % interval] of per-round ratios)</h4>
+${table(['variant', ...g.batches.map((b) => `batch ${b}`), `x NOP at batch ${g.largest}`], rows)}`;
+    })
+    .join('\n');
+}
+
 function patchedDetails(lane: LaneResult): string {
   const d = lane.details as { probes?: { what: string; result: string }[] } | null;
   if (!d?.probes) return '';
@@ -255,6 +277,7 @@ const LANE_TABLES: Record<string, (lane: LaneResult) => string> = {
   kernel: kernelTables,
   native: nativeTables,
   'bpf-standin': bpfTablesHtml,
+  patched: patchedTables,
   model: modelTable,
   memory: memoryTable,
   fuzz: (lane) => fuzzHtml(lane.details as unknown as FuzzReport),

@@ -9,6 +9,7 @@ import { bytes } from './findings.js';
 import { fuzzMatrixLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
 import { nativeTable, nativeView } from './native-view.js';
+import { PATCHED_BASELINE, patchedGrid, ratioWithInterval } from './patched-view.js';
 import { columns } from './text.js';
 
 function fmt(x: number, unit: string): string {
@@ -61,6 +62,25 @@ function kernelLines(lane: LaneResult): string[] {
     );
   }
   return out;
+}
+
+function patchedLines(lane: LaneResult): string[] {
+  const g = patchedGrid(lane);
+  const bpf = g.variants.filter((v) => v !== PATCHED_BASELINE);
+  if (g.threads.length === 0 || bpf.length === 0) return [];
+  return [
+    `  IORING_OP_BPF x plain NOP on the same ring at batch ${g.largest} (per-round ratio, median [95 % interval])`,
+    ...columns([
+      ['  threads', ...bpf],
+      ...g.threads.map((t) => [
+        `  ${t}`,
+        ...bpf.map((v) => {
+          const r = g.xnop(v, t);
+          return r === undefined ? '-' : ratioWithInterval(r);
+        }),
+      ]),
+    ]),
+  ];
 }
 
 function modelLines(lane: LaneResult): string[] {
@@ -134,6 +154,7 @@ const LANE_LINES: Record<string, (lane: LaneResult) => string[]> = {
   kernel: kernelLines,
   native: nativeLines,
   'bpf-standin': bpfLines,
+  patched: patchedLines,
   model: modelLines,
   memory: memoryLines,
   fuzz: (lane) => fuzzMatrixLines(lane.details as unknown as FuzzReport).map((l) => `  ${l}`),

@@ -11,6 +11,7 @@ import { bytes, findings, MEMORY_PROGRAMS, MEMORY_RINGS } from './findings.js';
 import { fuzzTextLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
 import { type CrossCheckCell, crossCheck, nativeTable, nativeView } from './native-view.js';
+import { PATCHED_BASELINE, patchedGrid, ratioWithInterval } from './patched-view.js';
 
 export const MAIL_WIDTH = 80;
 
@@ -187,6 +188,30 @@ function bpfSection(lane: LaneResult): string[] {
   return out;
 }
 
+function patchedSection(lane: LaneResult): string[] {
+  const g = patchedGrid(lane);
+  const out: string[] = [];
+  for (const t of g.threads) {
+    out.push(
+      '',
+      ...wrap(
+        `ns/request, ${t} thread${t > 1 ? 's' : ''}, median±CI95 of ${g.rounds} rounds; xnop: IORING_OP_BPF over plain IORING_OP_NOP on the same ring at b${g.largest}, median [CI95] of per-round ratios`,
+      ),
+    );
+    const rows = [['variant', ...g.batches.map((b) => `b${b}`), 'xnop']];
+    for (const v of g.variants) {
+      const ratio = g.xnop(v, t);
+      rows.push([
+        v,
+        ...g.batches.map((b) => value(g.at(v, b, t))),
+        v === PATCHED_BASELINE ? '' : ratio === undefined ? '-' : ratioWithInterval(ratio),
+      ]);
+    }
+    out.push(...columns(rows));
+  }
+  return out;
+}
+
 function crossCheckSection(r: Results): string[] {
   const rows = crossCheck(r);
   const first = rows[0];
@@ -227,6 +252,7 @@ const SECTIONS: Record<string, (lane: LaneResult) => string[]> = {
   kernel: kernelSection,
   native: nativeSection,
   'bpf-standin': bpfSection,
+  patched: patchedSection,
   model: modelSection,
   memory: memorySection,
   fuzz: fuzzSection,
