@@ -335,4 +335,40 @@ describe('patched lane programs and runner', { skip: tools ?? false }, () => {
     assert.equal(run.status, 2);
     assert.match(run.stderr, /^iou-patched: --version must be v1, v2 or v3/);
   });
+
+  it('runner answers a bad --memory with one line and exit 2, before touching the kernel', () => {
+    const b = built('v3');
+    assert.ok(b.ok, b.ok ? '' : b.reason);
+    const usage = (version: string, memory: string) => {
+      const run = spawnSync(
+        b.runner,
+        ['--version', version, '--object', b.object, '--memory', memory],
+        { encoding: 'utf8' },
+      );
+      assert.equal(run.status, 2, `--memory ${memory}: ${run.stderr}`);
+      assert.equal(run.stdout, '');
+      assert.equal(run.stderr.trim().split('\n').length, 1);
+      return run.stderr;
+    };
+    for (const bad of ['0', '257', '10,abc', '-4', ''])
+      assert.match(usage('v3', bad), /^iou-patched: --memory wants ring counts 1\.\.256 \(usage:/);
+    assert.match(
+      usage('v1', '10,40'),
+      /^iou-patched: --memory needs v2 or v3: v1 registers its ops globally, not per ring/,
+    );
+  });
+
+  it('runner --memory on a kernel without the setup flag fails in one line, printing nothing', (t) => {
+    const k = probeKernel();
+    if (!k.available) return t.skip(k.reason);
+    const b = built('v3');
+    assert.ok(b.ok, b.ok ? '' : b.reason);
+    const run = spawnSync(b.runner, ['--version', 'v3', '--object', b.object, '--memory', '1'], {
+      encoding: 'utf8',
+    });
+    if (run.status === 0) return t.skip('this kernel accepts IORING_SETUP_BPF_EXT');
+    assert.equal(run.status, 1);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /^iou-patched: io_uring_setup with setup bit 21 refused/);
+  });
 });
