@@ -199,3 +199,180 @@ export function runPatched(
     return { ok: false, reason: `iou-patched printed no results: ${(e as Error).message}` };
   }
 }
+
+/** The sharing modes `--memory` measures: programs loaded once for every map, or each registration its own. */
+export const MEMORY_MODES = ['shared', 'own'] as const;
+export type MemoryMode = (typeof MEMORY_MODES)[number];
+
+/** One reading of /proc/meminfo (kB, as it prints them) and the system's task count; null where absent. */
+export interface MeminfoReading {
+  readonly slabKb: number;
+  readonly sUnreclaimKb: number | null;
+  readonly vmallocUsedKb: number;
+  readonly percpuKb: number | null;
+  readonly threads: number | null;
+}
+
+/** One (mode, ring count) of `iou-patched --memory`: rings x ops registrations, read before, after and after teardown. */
+export interface PatchedMemoryRun {
+  readonly mode: MemoryMode;
+  readonly rings: number;
+  /** Registrations made (all of rings x ops unless `error` says where it stopped). */
+  readonly registrations: number;
+  /** Registrations whose IORING_OP_BPF request did not complete with res 0. */
+  readonly notEffective: number;
+  /** Why the mode has no result, one line; null when it has one. */
+  readonly error: string | null;
+  readonly registerMs: number;
+  readonly settled: {
+    readonly before: boolean;
+    readonly after: boolean;
+    readonly teardown: boolean;
+  };
+  readonly before: MeminfoReading | null;
+  readonly after: MeminfoReading | null;
+  readonly teardown: MeminfoReading | null;
+}
+
+export interface PatchedMemory {
+  /** Op ids registered per ring. */
+  readonly ops: number;
+  readonly runs: readonly PatchedMemoryRun[];
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function reading(v: unknown, where: string): MeminfoReading | null {
+  if (v === null) return null;
+  if (!isRecord(v) || !isNum(v.Slab) || !isNum(v.VmallocUsed))
+    throw new Error(`${where} has no Slab and VmallocUsed`);
+  const opt = (x: unknown) => (isNum(x) ? x : null);
+  return {
+    slabKb: v.Slab,
+    sUnreclaimKb: opt(v.SUnreclaim),
+    vmallocUsedKb: v.VmallocUsed,
+    percpuKb: opt(v.Percpu),
+    threads: opt(v.threads),
+  };
+}
+
+/** `iou-patched --memory` output, checked; or why it is not that. */
+export function parsePatchedMemory(
+  text: string,
+): { ok: true; memory: PatchedMemory } | { ok: false; reason: string } {
+  try {
+    const doc: unknown = JSON.parse(text);
+    if (!isRecord(doc) || !isNum(doc.ops) || !Array.isArray(doc.memory))
+      throw new Error('no "ops" and "memory"');
+    const runs = doc.memory.map((r: unknown, i): PatchedMemoryRun => {
+      const where = `memory[${i}]`;
+      if (!isRecord(r)) throw new Error(`${where} is not an object`);
+      const mode = MEMORY_MODES.find((m) => m === r.mode);
+      if (mode === undefined)
+        throw new Error(`${where}.mode is not one of ${MEMORY_MODES.join(', ')}`);
+      if (
+        !isNum(r.rings) ||
+        !isNum(r.registrations) ||
+        !isNum(r.notEffective) ||
+        !isNum(r.registerMs)
+      )
+        throw new Error(`${where} lacks rings, registrations, notEffective or registerMs`);
+      if (r.error !== null && typeof r.error !== 'string')
+        throw new Error(`${where}.error is neither a string nor null`);
+      const s = isRecord(r.settled) ? r.settled : {};
+      return {
+        mode,
+        rings: r.rings,
+        registrations: r.registrations,
+        notEffective: r.notEffective,
+        error: r.error,
+        registerMs: r.registerMs,
+        settled: {
+          before: s.before === true,
+          after: s.after === true,
+          teardown: s.teardown === true,
+        },
+        before: reading(r.before ?? null, `${where}.before`),
+        after: reading(r.after ?? null, `${where}.after`),
+        teardown: reading(r.teardown ?? null, `${where}.teardown`),
+      };
+    });
+    return { ok: true, memory: { ops: doc.ops, runs } };
+  } catch (e) {
+    return {
+      ok: false,
+      reason: `iou-patched --memory printed no results: ${(e as Error).message}`,
+    };
+  }
+}
+
+/** Bytes, from two meminfo readings: Slab, VmallocUsed and their sum. */
+export interface MemoryParts {
+  readonly slab: number;
+  readonly vmallocUsed: number;
+  readonly total: number;
+}
+
+export type MemoryGrowth =
+  | {
+      readonly ok: true;
+      /** after - before, in bytes (meminfo's kB are KiB). */
+      readonly total: MemoryParts;
+      /** `total` divided by the registrations. */
+      readonly perRegistration: MemoryParts;
+      /** teardown - before, in bytes: what the registrations left behind; null when not read. */
+      readonly residue: MemoryParts | null;
+      /** Tasks at teardown - tasks before (the kernel workers that freed the maps), or null. */
+      readonly residueThreads: number | null;
+    }
+  | { readonly ok: false; readonly reason: string };
+
+function parts(from: MeminfoReading, to: MeminfoReading, divisor = 1): MemoryParts {
+  const slab = ((to.slabKb - from.slabKb) * 1024) / divisor;
+  const vmallocUsed = ((to.vmallocUsedKb - from.vmallocUsedKb) * 1024) / divisor;
+  return { slab, vmallocUsed, total: slab + vmallocUsed };
+}
+
+/** What one run measured: its growth per registration, or why it measured nothing (an error, or registrations that did not take effect). */
+export function memoryGrowth(run: PatchedMemoryRun): MemoryGrowth {
+  if (run.error !== null) return { ok: false, reason: run.error };
+  if (run.notEffective !== 0)
+    return { ok: false, reason: `${run.notEffective} registrations did not take effect` };
+  if (run.before === null || run.after === null || run.registrations <= 0)
+    return { ok: false, reason: 'no readings before and after registering' };
+  const { before, after, teardown } = run;
+  return {
+    ok: true,
+    total: parts(before, after),
+    perRegistration: parts(before, after, run.registrations),
+    residue: teardown === null ? null : parts(before, teardown),
+    residueThreads:
+      teardown?.threads == null || before.threads === null
+        ? null
+        : teardown.threads - before.threads,
+  };
+}
+
+/** Runs `iou-patched --memory` for `rings` (each ring count in both modes); its runs, or its one-line error. */
+export function runPatchedMemory(
+  runner: string,
+  object: string,
+  version: PostedVersion,
+  rings: readonly number[],
+): { ok: true; memory: PatchedMemory } | { ok: false; reason: string } {
+  const r = spawnSync(
+    runner,
+    ['--version', version, '--object', object, '--memory', rings.join(',')],
+    { encoding: 'utf8', maxBuffer: 16 << 20 },
+  );
+  if (r.status !== 0) {
+    const lines = (r.stderr ?? '').trim().split('\n');
+    return {
+      ok: false,
+      reason: lines.at(-1) || (r.error?.message ?? `exit ${r.status ?? r.signal}`),
+    };
+  }
+  return parsePatchedMemory(r.stdout);
+}

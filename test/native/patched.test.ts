@@ -26,8 +26,10 @@ import {
   kfuncMismatch,
   libbpfTooOld,
   libbpfVersion,
+  memoryGrowth,
   missingToolchain,
   missingTools,
+  parsePatchedMemory,
 } from '../../native/patched-run.js';
 import { btfFromWords } from '../lib/btf-blob.js';
 
@@ -370,5 +372,141 @@ describe('patched lane programs and runner', { skip: tools ?? false }, () => {
     assert.equal(run.status, 1);
     assert.equal(run.stdout, '');
     assert.match(run.stderr, /^iou-patched: io_uring_setup with setup bit 21 refused/);
+  });
+});
+
+/** A reading as iou-patched prints it (kB). */
+const kb = (Slab: number, VmallocUsed: number, threads = 90) => ({
+  Slab,
+  SUnreclaim: Slab,
+  VmallocUsed,
+  Percpu: 400,
+  threads,
+});
+const settled = { before: true, after: true, teardown: true };
+/** iou-patched --memory 10,40 output, shaped like a run on the patched kernel. */
+const memoryOutput = JSON.stringify({
+  version: 'v3',
+  ops: 16,
+  settleStepMs: 250,
+  memory: [
+    {
+      mode: 'shared',
+      rings: 10,
+      registrations: 160,
+      notEffective: 0,
+      error: null,
+      registerMs: 200.4,
+      settled,
+      before: kb(6972, 3352),
+      after: kb(7612, 3352),
+      teardown: kb(7100, 3352, 95),
+    },
+    {
+      mode: 'own',
+      rings: 10,
+      registrations: 160,
+      notEffective: 0,
+      error: null,
+      registerMs: 9143.6,
+      settled,
+      before: kb(8300, 2892),
+      after: kb(10860, 4940),
+      teardown: kb(8300, 2892),
+    },
+    {
+      mode: 'shared',
+      rings: 40,
+      registrations: 1,
+      notEffective: 0,
+      error:
+        'registration 2 of 640 (ring 0, op 1) failed: bpf_map_update_elem: Device or resource busy (errno 16)',
+      registerMs: 0,
+      settled: { before: true, after: false, teardown: true },
+      before: kb(9732, 6096),
+      after: null,
+      teardown: kb(9732, 6096),
+    },
+    {
+      mode: 'own',
+      rings: 40,
+      registrations: 640,
+      notEffective: 3,
+      error:
+        '3 of 640 registrations did not take effect; first: ring 0 op 0 completed with res -95',
+      registerMs: 36326,
+      settled,
+      before: kb(12096, 7080),
+      after: kb(22596, 16296),
+      teardown: kb(14948, 10376),
+    },
+  ],
+});
+
+describe('patched lane memory part', () => {
+  it("parses the runner's memory JSON, and refuses what is not that in one line", () => {
+    const parsed = parsePatchedMemory(memoryOutput);
+    assert.ok(parsed.ok);
+    assert.equal(parsed.memory.ops, 16);
+    assert.deepEqual(
+      parsed.memory.runs.map((r) => [r.mode, r.rings, r.registrations, r.error === null]),
+      [
+        ['shared', 10, 160, true],
+        ['own', 10, 160, true],
+        ['shared', 40, 1, false],
+        ['own', 40, 640, false],
+      ],
+    );
+    assert.deepEqual(parsed.memory.runs[0]?.before, {
+      slabKb: 6972,
+      sUnreclaimKb: 6972,
+      vmallocUsedKb: 3352,
+      percpuKb: 400,
+      threads: 90,
+    });
+    assert.equal(parsed.memory.runs[2]?.after, null);
+    for (const [text, why] of [
+      ['not json', /^iou-patched --memory printed no results: /],
+      ['{"ops":16}', /no "ops" and "memory"/],
+      ['{"ops":16,"memory":[{"mode":"both"}]}', /memory\[0\]\.mode is not one of shared, own/],
+      [
+        '{"ops":16,"memory":[{"mode":"own","rings":1,"registrations":16,"notEffective":0,"error":null,"registerMs":1,"before":{"Slab":1}}]}',
+        /memory\[0\]\.before has no Slab and VmallocUsed/,
+      ],
+    ] as const) {
+      const r = parsePatchedMemory(text);
+      assert.ok(!r.ok);
+      assert.match(r.reason, why);
+    }
+  });
+
+  it('divides the growth by the registrations, in bytes, and measures nothing from a failed run', () => {
+    const parsed = parsePatchedMemory(memoryOutput);
+    assert.ok(parsed.ok);
+    const [shared10, own10, shared40, own40] = parsed.memory.runs;
+    assert.ok(shared10 && own10 && shared40 && own40);
+    const g = memoryGrowth(shared10);
+    assert.ok(g.ok);
+    // 640 kB of Slab over 160 registrations: 4 KiB each.
+    assert.deepEqual(g.perRegistration, { slab: 4096, vmallocUsed: 0, total: 4096 });
+    assert.deepEqual(g.total, { slab: 640 * 1024, vmallocUsed: 0, total: 640 * 1024 });
+    assert.deepEqual(g.residue, { slab: 128 * 1024, vmallocUsed: 0, total: 128 * 1024 });
+    assert.equal(g.residueThreads, 5);
+    const own = memoryGrowth(own10);
+    assert.ok(own.ok);
+    assert.deepEqual(own.perRegistration, { slab: 16384, vmallocUsed: 13107.2, total: 29491.2 });
+    assert.deepEqual(memoryGrowth(shared40), {
+      ok: false,
+      reason:
+        'registration 2 of 640 (ring 0, op 1) failed: bpf_map_update_elem: Device or resource busy (errno 16)',
+    });
+    const notEffective = memoryGrowth(own40);
+    assert.ok(!notEffective.ok);
+    assert.match(notEffective.reason, /^3 of 640 registrations did not take effect/);
+    // Registrations that did not take effect fail the run even without an error line.
+    assert.deepEqual(memoryGrowth({ ...own40, error: null }), {
+      ok: false,
+      reason: '3 registrations did not take effect',
+    });
   });
 });
