@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type BenchOptions, LaneSkipped } from '../../bench/lane.js';
-import { patchedLane } from '../../bench/lanes/patched.js';
+import {
+  kib,
+  MEMORY_RINGS,
+  memoryReport,
+  modelPerRegistration,
+  patchedLane,
+} from '../../bench/lanes/patched.js';
+import { STRUCT_SIZES } from '../../designs/memory.js';
 import { type BtfTypes, readKernelBtf } from '../../lib/btf.js';
 import { type KernelProbe, probeKernel } from '../../native/index.js';
 import {
@@ -508,5 +515,57 @@ describe('patched lane memory part', () => {
       ok: false,
       reason: '3 registrations did not take effect',
     });
+  });
+
+  it('gives the model per-ctx figure per registration, shared and per ring', () => {
+    // Shared, 40 rings x 16: 16 x 640 ops slots + 24 x 40 wait queues + 624 extra maps
+    // x (512 + 4096) + 640 x (104 link + 184 file) = 3,070,912 bytes over 640.
+    assert.equal(modelPerRegistration('shared', 40, 16, STRUCT_SIZES), 3070912 / 640);
+    // Per ring: no extra maps (the model leaves the programs and their maps out).
+    assert.equal(modelPerRegistration('own', 40, 16, STRUCT_SIZES), 195520 / 640);
+    assert.equal(modelPerRegistration('own', 1, 17, STRUCT_SIZES), null);
+    assert.equal(kib(4798.3), '4.7 KiB');
+    assert.equal(kib(-3 * 1024), '-3.0 KiB');
+    assert.equal(kib(4.5 * 1024 * 1024), '4.5 MiB');
+    assert.deepEqual([...MEMORY_RINGS], [10, 40]);
+  });
+
+  it('makes one bytes metric per measured (mode, rings) and one note per mode, failures included', () => {
+    const parsed = parsePatchedMemory(memoryOutput);
+    assert.ok(parsed.ok);
+    const report = memoryReport(parsed.memory, 'v2/v3', (mode, rings) =>
+      mode === 'shared' ? 4.5 * 1024 + rings : 300,
+    );
+    assert.deepEqual(
+      report.metrics.map((m) => [m.id, m.unit, m.better, m.values, m.lane]),
+      [
+        ['patched-memory/shared/r10', 'bytes', 'lower', [4096], 'patched'],
+        ['patched-memory/own/r10', 'bytes', 'lower', [29491.2], 'patched'],
+      ],
+    );
+    assert.deepEqual(report.metrics[0]?.labels, {
+      mode: 'shared',
+      rings: 10,
+      ops: 16,
+      registrations: 160,
+      version: 'v2/v3',
+    });
+    assert.equal(report.metrics[0]?.vsBaseline, null);
+    assert.equal(report.notes.length, 2);
+    assert.equal(
+      report.notes[0],
+      "kernel memory per registration, programs shared (loaded once; each registration a struct_ops map made by hand naming them, and its link), as (Slab + VmallocUsed growth) / registrations with 16 ops per ring: 10 rings: 4.0 KiB (Slab 4.0 KiB + VmallocUsed 0.0 KiB; 640.0 KiB in all for 160; after teardown 128.0 KiB remained, with 5 more tasks); 40 rings: not measured (registration 2 of 640 (ring 0, op 1) failed: bpf_map_update_elem: Device or resource busy (errno 16)); the memory model (designs/per-ctx.ts, programs shared) gives 4.5 KiB at 10 rings, 4.5 KiB at 40 rings, counting also each ring's op table, which the ring allocates before the first reading here; VmallocUsed moves in whole 2 MiB bpf_prog_pack steps on x86 (each map's 4 KiB trampoline image and the JITed programs come from them), so it averages out only over many registrations",
+    );
+    assert.match(
+      report.notes[1] ?? '',
+      /^kernel memory per registration, programs per registration \(.*\), as \(Slab \+ VmallocUsed growth\) \/ registrations with 16 ops per ring: 10 rings: 28\.8 KiB \(Slab 16\.0 KiB \+ VmallocUsed 12\.8 KiB; 4\.5 MiB in all for 160; after teardown 0\.0 KiB remained, with 0 more tasks\); 40 rings: not measured \(3 of 640 registrations did not take effect; .*\); the memory model \(designs\/per-ctx\.ts, programs per ring\) gives 0\.3 KiB at 10 rings, 0\.3 KiB at 40 rings, counting also each ring's op table and leaving out the programs and their maps/,
+    );
+    const details = report.details as { ops: number; runs: { notMeasured: string | null }[] };
+    assert.equal(details.ops, 16);
+    assert.equal(details.runs.length, 4);
+    assert.deepEqual(
+      details.runs.map((r) => r.notMeasured === null),
+      [true, false, true, false],
+    );
   });
 });
