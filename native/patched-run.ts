@@ -163,36 +163,49 @@ export interface PatchedCell {
   readonly nsPerReq: number[];
 }
 
-/** Runs the built runner; its cells, or its one-line error. */
-export function runPatched(
-  runner: string,
-  object: string,
-  version: PostedVersion,
-  o: { batches: readonly number[]; threads: readonly number[]; rounds: number; sampleMs: number },
-): { ok: true; cells: PatchedCell[] } | { ok: false; reason: string } {
+/** Where and how the runner registers: the UAPI's version and the setup bit the kernel accepted. */
+export interface RunnerTarget {
+  readonly runner: string;
+  readonly object: string;
+  readonly version: PostedVersion;
+  readonly setupBit: number;
+}
+
+/** Runs iou-patched with `args` after the target's; its stdout, or the line that says why it failed. */
+function spawnRunner(
+  t: RunnerTarget,
+  args: readonly string[],
+): { ok: true; stdout: string } | { ok: false; reason: string } {
   const r = spawnSync(
-    runner,
-    [
-      '--version',
-      version,
-      '--object',
-      object,
-      '--batches',
-      o.batches.join(','),
-      '--threads',
-      o.threads.join(','),
-      '--rounds',
-      String(o.rounds),
-      '--sample-ms',
-      String(o.sampleMs),
-    ],
+    t.runner,
+    ['--version', t.version, '--setup-bit', String(t.setupBit), '--object', t.object, ...args],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
-  if (r.status !== 0) {
-    // libbpf warns before the runner's own line: the last line says what failed.
-    const lines = (r.stderr ?? '').trim().split('\n');
-    return { ok: false, reason: lines.at(-1) || `exit ${r.status}` };
-  }
+  if (r.status === 0) return { ok: true, stdout: r.stdout };
+  // libbpf warns before the runner's own line: the last line says what failed.
+  const lines = (r.stderr ?? '').trim().split('\n');
+  return {
+    ok: false,
+    reason: lines.at(-1) || (r.error?.message ?? `exit ${r.status ?? r.signal}`),
+  };
+}
+
+/** Runs the built runner; its cells, or its one-line error. */
+export function runPatched(
+  t: RunnerTarget,
+  o: { batches: readonly number[]; threads: readonly number[]; rounds: number; sampleMs: number },
+): { ok: true; cells: PatchedCell[] } | { ok: false; reason: string } {
+  const r = spawnRunner(t, [
+    '--batches',
+    o.batches.join(','),
+    '--threads',
+    o.threads.join(','),
+    '--rounds',
+    String(o.rounds),
+    '--sample-ms',
+    String(o.sampleMs),
+  ]);
+  if (!r.ok) return r;
   try {
     return { ok: true, cells: (JSON.parse(r.stdout) as { cells: PatchedCell[] }).cells };
   } catch (e) {
@@ -357,22 +370,10 @@ export function memoryGrowth(run: PatchedMemoryRun): MemoryGrowth {
 
 /** Runs `iou-patched --memory` for `rings` (each ring count in both modes); its runs, or its one-line error. */
 export function runPatchedMemory(
-  runner: string,
-  object: string,
-  version: PostedVersion,
+  t: RunnerTarget,
   rings: readonly number[],
 ): { ok: true; memory: PatchedMemory } | { ok: false; reason: string } {
-  const r = spawnSync(
-    runner,
-    ['--version', version, '--object', object, '--memory', rings.join(',')],
-    { encoding: 'utf8', maxBuffer: 16 << 20 },
-  );
-  if (r.status !== 0) {
-    const lines = (r.stderr ?? '').trim().split('\n');
-    return {
-      ok: false,
-      reason: lines.at(-1) || (r.error?.message ?? `exit ${r.status ?? r.signal}`),
-    };
-  }
+  const r = spawnRunner(t, ['--memory', rings.join(',')]);
+  if (!r.ok) return r;
   return parsePatchedMemory(r.stdout);
 }

@@ -109,6 +109,8 @@ export interface Detection {
    * kernel with bit 21 matches both.
    */
   readonly matches: readonly PostedVersion[];
+  /** The setup bit the kernel accepted for the series' rings (21 checked first), when present. */
+  readonly setupBit: number | null;
   /** Pavel Begunkov's merged io_uring_bpf_ops (loop_step) hook is in the BTF. */
   readonly loopStepHook: boolean | null;
   readonly probes: readonly Probe[];
@@ -123,7 +125,14 @@ export function detectBpfOp(
   const probes: Probe[] = [];
   if (!kernel.available) {
     probes.push({ what: 'io_uring', result: `unavailable: ${kernel.reason}` });
-    return { present: false, version: null, matches: [], loopStepHook: null, probes };
+    return {
+      present: false,
+      version: null,
+      matches: [],
+      setupBit: null,
+      loopStepHook: null,
+      probes,
+    };
   }
   const op = kernel.supportedOps.includes(IORING_OP_BPF);
   probes.push({
@@ -169,16 +178,22 @@ export function detectBpfOp(
   const present = op && type !== false;
   let version: Detection['version'] = null;
   let matches: PostedVersion[] = [];
+  const setupBit = !present ? null : accepted(21) ? 21 : accepted(20) ? 20 : null;
   if (present) {
-    if (accepted(21)) {
+    // The per-ring slot type separates v1's UAPI (global ids) from v2/v3's (ring_fd).
+    if (setupBit === null) version = 'unknown';
+    else if (slotType === false) {
+      version = 'v1';
+      matches = ['v1'];
+    } else if (setupBit === 21) {
       version = 'v3';
       matches = ['v2', 'v3'];
-    } else if (accepted(20))
-      version = slotType === true ? 'v2' : slotType === false ? 'v1' : 'unknown';
-    else version = 'unknown';
-    if (matches.length === 0 && version !== 'unknown') matches = [version];
+    } else if (slotType === true) {
+      version = 'v2';
+      matches = ['v2'];
+    } else version = 'unknown';
   }
-  return { present, version, matches, loopStepHook: loopStep, probes };
+  return { present, version, matches, setupBit, loopStepHook: loopStep, probes };
 }
 
 /** One line: every probe and its result. */
@@ -189,9 +204,12 @@ export function probeLine(d: Detection): string {
 /** What detection could and could not tell apart, as one sentence; null when not present. */
 export function versionLine(d: Detection): string | null {
   if (!d.present || d.version === null) return null;
-  if (d.version === 'unknown')
-    return 'IORING_OP_BPF present, but its setup flag matches no posted version';
+  if (d.version === 'unknown' || d.setupBit === null)
+    return 'IORING_OP_BPF present, but its setup flag and BTF types match no posted version';
+  const def = POSTED_VERSIONS[d.version];
   if (d.matches.length > 1)
-    return `${d.matches.join(' or ')}: setup bit ${POSTED_VERSIONS[d.version].setupBit}, ring_fd and per-ring slots; a v2 rebased onto bit 21 and v3 have the same UAPI and BTF types and cannot be told apart, so requests use that shared UAPI`;
-  return `${d.version}: ${POSTED_VERSIONS[d.version].setupFlag} (bit ${POSTED_VERSIONS[d.version].setupBit})`;
+    return `${d.matches.join(' or ')}: setup bit ${d.setupBit}, ring_fd and per-ring slots; a v2 rebased onto bit 21 and v3 have the same UAPI and BTF types and cannot be told apart, so requests use that shared UAPI`;
+  if (d.setupBit !== def.setupBit)
+    return `${d.version}'s UAPI on setup bit ${d.setupBit} (posted: ${def.setupFlag}, bit ${def.setupBit}): a ${d.version} rebased past 7.2's IORING_SETUP_SQ_REWIND`;
+  return `${d.version}: ${def.setupFlag} (bit ${def.setupBit})`;
 }

@@ -207,7 +207,14 @@ export const patchedLane: Lane = {
       if (mismatch !== null) throw new Error(`the patched lane's programs: ${mismatch}`);
     }
     ctx.progress(0, 2);
-    const result = runPatched(built.runner, built.object, version, {
+    const target = {
+      runner: built.runner,
+      object: built.object,
+      version,
+      // Present with a known version means a setup bit was accepted.
+      setupBit: detection.setupBit ?? POSTED_VERSIONS[version].setupBit,
+    };
+    const result = runPatched(target, {
       batches: o.batches,
       threads: o.threads,
       rounds: o.rounds,
@@ -252,7 +259,11 @@ export const patchedLane: Lane = {
     // The memory part: its failure is a note, the timing above stands.
     let memoryDetails: Json;
     try {
-      const memory = runPatchedMemory(built.runner, built.object, version, MEMORY_RINGS);
+      if (version === 'v1')
+        throw new Error(
+          'v1 registers its ops globally, not per ring (the measurement is per ring)',
+        );
+      const memory = runPatchedMemory(target, MEMORY_RINGS);
       if (!memory.ok) throw new Error(memory.reason);
       const { sizes } = structSizes();
       const report = memoryReport(memory.memory, uapi, (mode, rings) =>

@@ -4,8 +4,11 @@
  * Lei's series (the patched lane). Built by the lane at run time, only
  * when the series is detected and clang and libbpf are installed:
  *
- *   iou-patched --version v1|v2|v3 --object uring_ops.bpf.o
+ *   iou-patched --version v1|v2|v3 --object uring_ops.bpf.o [--setup-bit N]
  *               [--batches 32,128] [--threads 1,2] [--rounds N] [--sample-ms MS]
+ *
+ * --setup-bit: the bit the kernel's setup flag sits on, when a rebase moved
+ * it (7.2 gave bit 20 to IORING_SETUP_SQ_REWIND); by default the version's.
  *
  * Variants, interleaved in rounds on the shared pool (pool.c): a plain NOP
  * on the same ring (the baseline), and IORING_OP_BPF naming the no-op
@@ -28,6 +31,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +72,21 @@ struct worker_ring {
 };
 
 static struct opts o;
+static volatile sig_atomic_t interrupted;
 static struct bpf_object *global_obj;
 static struct bpf_link *global_links[V_COUNT];
+
+/*
+ * SIGINT, SIGTERM: stop after the current sample and unregister everything
+ * before exiting. Links left for exit to close are released after exit has
+ * dropped the fd table, and v2's unregister looks ring_fd up in it: on v2
+ * rebased to 7.2 that is a NULL dereference in fget (seen in the VM).
+ */
+static void on_signal(int sig)
+{
+	interrupted = sig;
+	pool_cancel();
+}
 
 /* Opens the object, sets each map's id (and ring_fd), loads it and attaches every map. */
 static int register_ops(int ring_fd, struct bpf_object **objp, struct bpf_link **links)
@@ -636,6 +653,10 @@ static void mem_measure(int nrings, enum mem_mode mode, struct mem_result *res)
 		for (int op = 0; op < MEM_OPS; op++, nregs++) {
 			struct mem_reg *reg = &regs[nregs];
 
+			if (interrupted) {
+				snprintf(res->error, sizeof(res->error), "interrupted");
+				goto unregister;
+			}
 			ret = mode == MEM_SHARED ? shared_register(&shared, rings[r].fd, op, reg, why, sizeof(why))
 						 : own_register(rings[r].fd, op, reg, why, sizeof(why));
 			if (ret < 0) {
@@ -748,8 +769,8 @@ static int memory_main(const int *ring_counts, int n)
 		return 1;
 	}
 	printf("{\"version\":\"%s\",\"ops\":%d,\"settleStepMs\":%d,\"memory\":[", o.version, MEM_OPS, SETTLE_STEP_MS);
-	for (int i = 0, first = 1; i < n; i++)
-		for (int mode = 0; mode < MEM_MODES; mode++, first = 0) {
+	for (int i = 0, first = 1; i < n && !interrupted; i++)
+		for (int mode = 0; mode < MEM_MODES && !interrupted; mode++, first = 0) {
 			mem_measure(ring_counts[i], (enum mem_mode)mode, &res);
 			printf("%s{\"mode\":\"%s\",\"rings\":%d,\"registrations\":%d,\"notEffective\":%d,\"error\":",
 			       first ? "" : ",", mem_mode_names[mode], res.rings, res.registered, res.not_effective);
@@ -768,7 +789,7 @@ static int memory_main(const int *ring_counts, int n)
 			fflush(stdout);
 		}
 	printf("]}\n");
-	return 0;
+	return interrupted ? 128 + interrupted : 0;
 }
 
 static int parse_list(const char *arg, int *out, int max, int lo, int hi)
@@ -793,7 +814,7 @@ static int parse_list(const char *arg, int *out, int max, int lo, int hi)
 static int usage_error(const char *what)
 {
 	fprintf(stderr, "iou-patched: %s (usage: iou-patched --version v1|v2|v3 --object FILE "
-			"[--batches L] [--threads L] [--rounds N] [--sample-ms MS] | [--memory RINGS])\n", what);
+			"[--setup-bit N] [--batches L] [--threads L] [--rounds N] [--sample-ms MS] | [--memory RINGS])\n", what);
 	return 2;
 }
 
@@ -803,10 +824,11 @@ int main(int argc, char **argv)
 		{ "version", required_argument, NULL, 'v' }, { "object", required_argument, NULL, 'o' },
 		{ "batches", required_argument, NULL, 'b' }, { "threads", required_argument, NULL, 't' },
 		{ "rounds", required_argument, NULL, 'r' },  { "sample-ms", required_argument, NULL, 's' },
-		{ "memory", required_argument, NULL, 'm' },  { NULL, 0, NULL, 0 },
+		{ "memory", required_argument, NULL, 'm' },  { "setup-bit", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int batches[16] = { 32, 128 }, threads[16] = { 1 }, nbatches = 2, nthreads = 1, rounds = 10, c;
-	int mem_rings[16], nmem = 0;
+	int mem_rings[16], nmem = 0, setup_bit = -1;
 	double sample_ms = 20;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -837,6 +859,10 @@ int main(int argc, char **argv)
 			if ((nmem = parse_list(optarg, mem_rings, 16, 1, MEM_MAX_RINGS)) <= 0)
 				return usage_error("--memory wants ring counts 1..256");
 			break;
+		case 'f':
+			if (parse_list(optarg, &setup_bit, 1, 0, 31) != 1)
+				return usage_error("--setup-bit wants a bit number 0..31");
+			break;
 		default:
 			return usage_error("unknown option");
 		}
@@ -851,7 +877,13 @@ int main(int argc, char **argv)
 		o.setup_flags = 1u << 21;	/* IORING_SETUP_BPF_EXT */
 	else
 		return usage_error("--version must be v1, v2 or v3");
+	if (setup_bit >= 0)
+		o.setup_flags = 1u << setup_bit;
 	o.per_ring = strcmp(o.version, "v1") != 0;
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	if (nmem > 0 && !o.per_ring)
 		return usage_error("--memory needs v2 or v3: v1 registers its ops globally, not per ring");
 	/* A kernel without this version's setup flag fails every cell the same way: say it once. */
@@ -886,7 +918,10 @@ int main(int argc, char **argv)
 
 	if (pool_run(&variants, &plan, err, sizeof(err)) < 0) {
 		fprintf(stderr, "iou-patched: %s\n", err);
-		return 1;
+		for (int v = 0; v < V_COUNT; v++)
+			if (global_links[v])
+				bpf_link__destroy(global_links[v]);
+		return interrupted ? 128 + interrupted : 1;
 	}
 	printf("{\"version\":\"%s\",\"cells\":[", o.version);
 	for (i = 0; i < ncells; i++) {

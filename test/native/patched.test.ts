@@ -153,6 +153,15 @@ describe('IORING_OP_BPF detection', () => {
     const v1 = detectBpfOp(kernel([...ops, 65], [20]), btf(series), null);
     assert.deepEqual(v1.matches, ['v1']);
     assert.equal(versionLine(v1), 'v1: IORING_SETUP_BPF (bit 20)');
+    assert.equal(v1.setupBit, 20);
+    // v1 rebased past 7.2's SQ_REWIND: bit 21 without per-ring slots is v1's UAPI, on bit 21.
+    const v1at21 = detectBpfOp(kernel([...ops, 65], [21]), btf(series), null);
+    assert.deepEqual([v1at21.version, v1at21.setupBit, v1at21.matches], ['v1', 21, ['v1']]);
+    assert.match(
+      versionLine(v1at21) ?? '',
+      /^v1's UAPI on setup bit 21 \(posted: IORING_SETUP_BPF, bit 20\)/,
+    );
+    assert.equal(bit21.setupBit, 21);
     assert.equal(v([], series), 'unknown');
   });
 
