@@ -47,7 +47,8 @@ const USAGE = `usage: npm run vm -- VERB [options]
       the project, copies LIST back into DIR and exits with CMD's status.
       KVM is tried first when /dev/kvm is usable, then TCG (functional only:
       reports say timings are not valid). Defaults: 2 CPUs, 2048 MiB, auto,
-      1800 s, 300 s to boot under TCG, --out vm-results, --collect results.
+      1800 s, 180 s to boot under TCG (tried twice), --out vm-results,
+      --collect results.
 
   Cache: $IOU_CACHE, else $XDG_CACHE_HOME/iou-dispatch, else
   ~/.cache/iou-dispatch.`;
@@ -153,7 +154,7 @@ function kernelOf(path: string): { image: string; libbpf: string | null; info: K
 function describe(o: RunOutcome): string {
   const problem =
     'problem' in o && o.problem !== null
-      ? `the kernel reported a ${o.problem.kind}:\n  ${o.problem.lines.join('\n  ')}`
+      ? `the kernel reported trouble (${o.problem.kind}):\n  ${o.problem.lines.join('\n  ')}`
       : null;
   switch (o.kind) {
     case 'no-boot':
@@ -179,7 +180,7 @@ async function runVerb(argv: string[]): Promise<number> {
       memory: { type: 'string', default: '2048' },
       accel: { type: 'string', default: 'auto' },
       timeout: { type: 'string', default: '1800' },
-      'boot-timeout': { type: 'string', default: '300' },
+      'boot-timeout': { type: 'string', default: '180' },
       out: { type: 'string', default: 'vm-results' },
       collect: { type: 'string', default: 'results' },
     },

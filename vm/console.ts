@@ -7,6 +7,7 @@
 /** Kernel reports that fail a guest run whatever the command's status. */
 const PROBLEMS: readonly (readonly [RegExp, string])[] = [
   [/BUG: KASAN: /, 'KASAN report'],
+  [/BUG: kernel NULL pointer dereference/, 'oops'],
   [/BUG: unable to handle /, 'oops'],
   [/Oops: /, 'oops'],
   [/general protection fault/, 'oops'],
@@ -24,8 +25,10 @@ const PROBLEMS: readonly (readonly [RegExp, string])[] = [
 ];
 
 const KERNEL_LINE = /^\[\s*\d+\.\d+\] /;
+/** Register dumps and machine code: not what a reader of the first lines needs (the call trace is). */
+const NOISE = /^(Code: |PKRU: |(?!RIP)[A-Z][A-Z0-9]{1,3}: +[0-9a-f]{4,})/;
 /** How many lines of a report are kept: enough to name the function and the call chain's top. */
-const REPORT_LINES = 12;
+const REPORT_LINES = 14;
 
 export interface KernelProblem {
   readonly kind: string;
@@ -44,8 +47,11 @@ export class ConsoleWatch {
   feed(raw: string): boolean {
     const line = raw.replace(/\r$/, '');
     if (this.collecting > 0 && this.problem !== null && KERNEL_LINE.test(line)) {
-      this.problem.lines.push(line.replace(KERNEL_LINE, ''));
-      this.collecting -= 1;
+      const text = line.replace(KERNEL_LINE, '');
+      if (!NOISE.test(text)) {
+        this.problem.lines.push(text);
+        this.collecting -= 1;
+      }
     }
     if (line === 'IOU-VM-UP') {
       this.up = true;

@@ -46,6 +46,26 @@ describe('guest console', () => {
     ]);
   });
 
+  it('keeps the call trace of an oops and leaves out its register dump', () => {
+    const { w } = feed([
+      '[   43.620618] BUG: kernel NULL pointer dereference, address: 0000000000000020',
+      '[   43.630961] CPU: 0 UID: 0 PID: 81 Comm: iou-patched Not tainted 7.2.13 #1',
+      '[   43.631650] RIP: 0010:__fget_files_rcu+0x11/0x6a',
+      '[   43.632146] Code: 48 89 04 24 e8 a0 fc ff ff 48 8b 04 24',
+      '[   43.638355] RAX: ff11000000a22000 RBX: 0000000000004000 RCX: 0000000000000000',
+      '[   43.646552] Call Trace:',
+      '[   43.647939]  ? io_bpf_reg_unreg+0x33/0x13f',
+    ]);
+    assert.equal(w.problem?.kind, 'oops');
+    assert.deepEqual(w.problem?.lines, [
+      'BUG: kernel NULL pointer dereference, address: 0000000000000020',
+      'CPU: 0 UID: 0 PID: 81 Comm: iou-patched Not tainted 7.2.13 #1',
+      'RIP: 0010:__fget_files_rcu+0x11/0x6a',
+      'Call Trace:',
+      ' ? io_bpf_reg_unreg+0x33/0x13f',
+    ]);
+  });
+
   it('tells lockdep, hung tasks and oopses apart, and keeps the first', () => {
     const kind = (line: string) => feed(['IOU-VM-UP', line]).w.problem?.kind;
     assert.equal(
