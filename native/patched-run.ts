@@ -80,9 +80,11 @@ export function missingToolchain(libbpf: LibbpfDir = null): string | null {
 function run(cmd: string, args: string[]): string | null {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.status === 0) return null;
-  const first = `${r.stderr ?? ''}${r.error?.message ?? ''}`
+  const lines = `${r.stderr ?? ''}${r.error?.message ?? ''}`
     .split('\n')
-    .find((l) => l.trim() !== '');
+    .filter((l) => l.trim() !== '');
+  // A compiler's first line is often "In function 'main':"; the first error line says what broke.
+  const first = lines.find((l) => /\berror\b/i.test(l)) ?? lines[0];
   return `${cmd} failed: ${first ?? `exit ${r.status}`}`;
 }
 
