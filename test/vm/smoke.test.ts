@@ -66,8 +66,10 @@ describe('VM smoke test', { skip, timeout: 1_200_000 }, () => {
     const kernelLane = lane('kernel');
     assert.equal(kernelLane?.status, 'ok', kernelLane?.reason ?? '');
     assert.ok((kernelLane?.metrics.length ?? 0) > 0);
+    // Every cell timed something (the marginal-cost metrics are differences and may be negative).
     for (const m of kernelLane?.metrics ?? [])
-      assert.ok(m.summary.median > 0, `${m.id} timed nothing`);
+      if (typeof m.labels.batch === 'number')
+        assert.ok(m.summary.median > 0, `${m.id} timed nothing`);
     const patched = lane('patched');
     if (info.series.length === 0) {
       assert.equal(patched?.status, 'skipped');
