@@ -16,48 +16,36 @@ const command =
   () =>
     spawnSync(cmd, [arg], { stdio: 'ignore' }).status === 0;
 
-const KERNEL_BUILD: readonly Need[] = [
-  { what: 'make', present: command('make'), debian: 'make' },
-  { what: 'a C compiler (gcc)', present: command('gcc'), debian: 'gcc' },
-  { what: 'flex', present: command('flex'), debian: 'flex' },
-  { what: 'bison', present: command('bison'), debian: 'bison' },
-  { what: 'bc', present: command('bc'), debian: 'bc' },
-  { what: 'pahole (for BTF)', present: command('pahole'), debian: 'dwarves' },
-  {
-    what: 'libelf headers',
-    present: () => existsSync('/usr/include/libelf.h'),
-    debian: 'libelf-dev',
-  },
-  {
-    what: 'OpenSSL headers',
-    present: () => existsSync('/usr/include/openssl/ssl.h'),
-    debian: 'libssl-dev',
-  },
-  { what: 'zlib headers', present: () => existsSync('/usr/include/zlib.h'), debian: 'zlib1g-dev' },
-  { what: 'patch', present: command('patch'), debian: 'patch' },
-  { what: 'tar', present: command('tar'), debian: 'tar' },
-  { what: 'xz', present: command('xz'), debian: 'xz-utils' },
-];
+const need = (what: string, present: () => boolean, debian: string): Need => ({
+  what,
+  present,
+  debian,
+});
+const header = (path: string) => () => existsSync(path);
 
-const LIBBPF_BUILD: readonly Need[] = [
-  { what: 'make', present: command('make'), debian: 'make' },
-  { what: 'a C compiler (gcc)', present: command('gcc'), debian: 'gcc' },
-  {
-    what: 'libelf headers',
-    present: () => existsSync('/usr/include/libelf.h'),
-    debian: 'libelf-dev',
-  },
-  { what: 'zlib headers', present: () => existsSync('/usr/include/zlib.h'), debian: 'zlib1g-dev' },
-  { what: 'tar', present: command('tar'), debian: 'tar' },
-  { what: 'xz', present: command('xz'), debian: 'xz-utils' },
+const MAKE = need('make', command('make'), 'make');
+const GCC = need('a C compiler (gcc)', command('gcc'), 'gcc');
+const LIBELF = need('libelf headers', header('/usr/include/libelf.h'), 'libelf-dev');
+const ZLIB = need('zlib headers', header('/usr/include/zlib.h'), 'zlib1g-dev');
+const TAR = need('tar', command('tar'), 'tar');
+const XZ = need('xz', command('xz'), 'xz-utils');
+
+/** libbpf from tools/lib/bpf: a tarball unpacked, then make with libelf and zlib. */
+const LIBBPF_BUILD: readonly Need[] = [MAKE, GCC, LIBELF, ZLIB, TAR, XZ];
+
+/** The kernel: libbpf's needs, Kconfig's (flex, bison), bc, pahole for BTF, OpenSSL, patch for a series. */
+const KERNEL_BUILD: readonly Need[] = [
+  ...LIBBPF_BUILD,
+  need('flex', command('flex'), 'flex'),
+  need('bison', command('bison'), 'bison'),
+  need('bc', command('bc'), 'bc'),
+  need('pahole (for BTF)', command('pahole'), 'dwarves'),
+  need('OpenSSL headers', header('/usr/include/openssl/ssl.h'), 'libssl-dev'),
+  need('patch', command('patch'), 'patch'),
 ];
 
 const GUEST_RUN: readonly Need[] = [
-  {
-    what: 'QEMU (qemu-system-x86_64)',
-    present: command('qemu-system-x86_64'),
-    debian: 'qemu-system-x86',
-  },
+  need('QEMU (qemu-system-x86_64)', command('qemu-system-x86_64'), 'qemu-system-x86'),
 ];
 
 export type Verb = 'kernel' | 'libbpf' | 'run';
