@@ -249,5 +249,7 @@ export async function runInGuest(
       renameSync(join(collected, name), join(r.out, name));
     }
   }
+  // What the guest's init read, and anything a killed guest half-copied: not results.
+  rmSync(join(r.out, '.vm'), { recursive: true, force: true });
   return outcome;
 }
