@@ -27,15 +27,22 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm 2>/dev/null
 mount -t devpts devpts /dev/pts 2>/dev/null
-mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /dev/shm 2>/dev/null
 [ -d /sys/kernel/tracing ] && mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+# Scratch space lives under /run (tmpfs). /tmp becomes writable through an
+# overlay that still shows the host's /tmp, where the project, the kernel's
+# libbpf or the results directory may well sit.
+mkdir -p /run/iou/tmp/upper /run/iou/tmp/work /run/iou/project/upper /run/iou/project/work \
+	/run/iou/out /run/iou/home
+if ! mount -t overlay overlay -o lowerdir=/tmp,upperdir=/run/iou/tmp/upper,workdir=/run/iou/tmp/work /tmp; then
+	echo "iou-vm: /tmp is a plain tmpfs (the overlay did not mount): the host's /tmp is not visible"
+	mount -t tmpfs tmpfs /tmp
+fi
 
 project=$(sed -n 's/.*iou_project=\([^ ]*\).*/\1/p' /proc/cmdline)
-mkdir -p /tmp/iou-out
-if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 iou_out /tmp/iou-out; then
+if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 iou_out /run/iou/out; then
 	echo "iou-vm: the writable share did not mount"
 	finish 125
 fi
@@ -43,28 +50,27 @@ if [ -z "$project" ] || [ ! -d "$project" ]; then
 	echo "iou-vm: project directory '$project' is not visible in the guest"
 	finish 125
 fi
-mkdir -p /tmp/overlay/upper /tmp/overlay/work /tmp/home
-if ! mount -t overlay overlay -o "lowerdir=$project,upperdir=/tmp/overlay/upper,workdir=/tmp/overlay/work" "$project"; then
+if ! mount -t overlay overlay -o "lowerdir=$project,upperdir=/run/iou/project/upper,workdir=/run/iou/project/work" "$project"; then
 	echo "iou-vm: the overlay over $project did not mount (CONFIG_OVERLAY_FS?)"
 	finish 125
 fi
 
-HOME=/tmp/home
+HOME=/run/iou/home
 NO_UPDATE_NOTIFIER=1
 npm_config_update_notifier=false
 npm_config_fund=false
 npm_config_audit=false
-npm_config_cache=/tmp/home/.npm
+npm_config_cache=/run/iou/home/.npm
 CI=true
 export HOME NO_UPDATE_NOTIFIER npm_config_update_notifier npm_config_fund npm_config_audit npm_config_cache CI
 # IOU_VM_ACCEL, IOU_LIBBPF and the like, as the host chose them.
-[ -f /tmp/iou-out/.vm/env ] && . /tmp/iou-out/.vm/env
+[ -f /run/iou/out/.vm/env ] && . /run/iou/out/.vm/env
 
 cd "$project" || finish 125
 echo "IOU-VM-UP"
-sh /tmp/iou-out/.vm/command
+sh /run/iou/out/.vm/command
 status=$?
 while read -r dir; do
-	[ -n "$dir" ] && [ -e "$dir" ] && cp -r "$dir" /tmp/iou-out/.vm/collected/
-done < /tmp/iou-out/.vm/collect
+	[ -n "$dir" ] && [ -e "$dir" ] && cp -r "$dir" /run/iou/out/.vm/collected/
+done < /run/iou/out/.vm/collect
 finish "$status"
