@@ -225,7 +225,7 @@ export async function buildKernel(r: KernelRequest, say: (line: string) => void)
       version: release.status === 0 ? release.stdout.trim() : treeVersion(tree.tree),
       source: r.source.path,
       series: r.series.map((p) => ({ name: p.name, subject: p.subject })),
-      fragments: r.fragments.map((f) => f),
+      fragments: [...r.fragments],
       builtAt: new Date().toISOString(),
       buildSeconds: Math.round((Date.now() - started) / 1000),
     };
