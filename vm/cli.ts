@@ -246,17 +246,29 @@ async function main(argv: readonly string[]): Promise<number> {
   if (verb === undefined) throw new UsageError(`give a verb: ${VERBS.join(', ')} (see --help)`);
   if (!VERBS.includes(verb as Verb))
     throw new UsageError(`unknown verb '${verb}' (known: ${VERBS.join(', ')}; see --help)`);
+  // Ctrl-C and SIGTERM reach make, tar and QEMU too; with a listener here the
+  // verb still cleans up (no work directory, no guest left) and then says so.
+  let stopped: NodeJS.Signals | null = null;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.on(signal, () => {
+      stopped = signal;
+    });
+  let code: number;
   try {
-    if (verb === 'kernel') return await kernelVerb(rest);
-    if (verb === 'libbpf') return await libbpfVerb(rest);
-    return await runVerb(rest);
+    if (verb === 'kernel') code = await kernelVerb(rest);
+    else if (verb === 'libbpf') code = await libbpfVerb(rest);
+    else code = await runVerb(rest);
   } catch (e) {
-    if (e instanceof Failure) {
-      console.error(`vm ${verb}: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    // A bug is a stack trace, unless a signal is why the verb gave up.
+    if (stopped === null && !(e instanceof Failure)) throw e;
+    if (stopped === null) console.error(`vm ${verb}: ${(e as Error).message}`);
+    code = 1;
   }
+  if (stopped !== null) {
+    console.error(`vm ${verb}: interrupted by ${stopped}`);
+    return stopped === 'SIGINT' ? 130 : 143;
+  }
+  return code;
 }
 
 runCli('vm', () => main(process.argv.slice(2)));

@@ -71,18 +71,26 @@ interface Option {
   readonly required: boolean;
 }
 
-/** The CONFIG_ lines of fragments; those after a "# optional" line are not required. */
+/**
+ * The CONFIG_ lines of fragments, merged as merge_config.sh merges them (a
+ * later fragment's value wins); those after a "# optional" line are not
+ * required.
+ */
 export function fragmentOptions(texts: readonly string[]): Option[] {
-  const out: Option[] = [];
+  const byName = new Map<string, Option>();
   for (const text of texts) {
     let required = true;
     for (const line of text.split('\n')) {
       if (/^# optional\b/.test(line)) required = false;
       const m = /^(CONFIG_\w+)=(.*)$/.exec(line.trim());
-      if (m !== null) out.push({ name: m[1] ?? '', value: m[2] ?? '', required });
+      if (m !== null) {
+        const name = m[1] ?? '';
+        byName.delete(name);
+        byName.set(name, { name, value: m[2] ?? '', required });
+      }
     }
   }
-  return out;
+  return [...byName.values()];
 }
 
 /** Why the final .config lacks a required option, with what usually causes it; null when all are there. */

@@ -46,6 +46,20 @@ describe('kernel config fragments', () => {
       assert.equal(required(name), false, name);
   });
 
+  it('merge as merge_config.sh does: the debug fragment overrides the base', () => {
+    const merged = fragmentOptions([
+      readFileSync(BASE_FRAGMENT, 'utf8'),
+      readFileSync(DEBUG_FRAGMENT, 'utf8'),
+    ]);
+    const timeouts = merged.filter((o) => o.name === 'CONFIG_DEFAULT_HUNG_TASK_TIMEOUT');
+    assert.deepEqual(
+      timeouts.map((o) => o.value),
+      ['20'],
+    );
+    // tinyconfig's SLUB_TINY would drop KASAN: the debug fragment turns it off.
+    assert.match(readFileSync(DEBUG_FRAGMENT, 'utf8'), /^# CONFIG_SLUB_TINY is not set$/m);
+  });
+
   it('add KASAN, lockdep and a short hung-task timeout in the debug fragment', () => {
     const debug = fragmentOptions([readFileSync(DEBUG_FRAGMENT, 'utf8')]);
     const value = (n: string) => debug.find((o) => o.name === n)?.value;
