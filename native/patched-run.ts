@@ -119,6 +119,7 @@ export function buildPatched(
     '-O2',
     ...libbpfInclude,
     join(SOURCE_DIR, 'patched', 'runner.c'),
+    join(SOURCE_DIR, 'patched', 'memory.c'),
     join(SOURCE_DIR, 'src', 'ring.c'),
     join(SOURCE_DIR, 'src', 'pool.c'),
     ...(libbpf === null ? ['-lbpf'] : [join(libbpf, 'lib', 'libbpf.a'), '-lelf', '-lz']),

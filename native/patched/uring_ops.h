@@ -15,5 +15,16 @@
 #define OP_RESULT 2
 /* What the result program's CQE carries. */
 #define RESULT_VALUE 42
+/* The no-op program's map, the one the memory measurement registers. */
+#define NOP_OPS_MAP "nop_ops"
+
+#ifndef __bpf__
+/* The struct_ops value as the BPF object lays it out (uring_ops.bpf.c), for the loader. */
+struct ops_value {
+	unsigned short id;
+	void *prep_fn, *issue_fn, *fail_fn, *cleanup_fn;
+	int ring_fd;	/* v2, v3 */
+};
+#endif
 
 #endif
