@@ -21,9 +21,13 @@ export interface Patch {
 
 const PATCH_FILE = /\.(patch|diff|mbox|mbx|eml|mail)$/;
 
-/** Splits an mbox into its mails at "From " separator lines; a file without one is one mail. */
+/** Splits an mbox into its mails at its "From " separator lines; a file without one is one mail. */
 export function splitMbox(text: string): string[] {
-  const starts = [...text.matchAll(/^From \S+ .*$/gm)].map((m) => m.index ?? 0);
+  // An mbox separator is "From <sender or sha> <weekday> ...": a body line such as
+  // "From the report ..." is not one (b4 and git format-patch both write the date).
+  const starts = [...text.matchAll(/^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) .*$/gm)].map(
+    (m) => m.index ?? 0,
+  );
   if (starts.length === 0 || starts[0] !== 0) starts.unshift(0);
   return starts
     .map((start, i) => text.slice(start, starts[i + 1] ?? text.length))

@@ -64,6 +64,12 @@ describe('series input', () => {
     const box = `${mail(1, 'a', ONE)}\n${mail(2, 'b', TWO)}`;
     assert.equal(splitMbox(box).length, 2);
     assert.equal(splitMbox(mail(1, 'a', ONE, false)).length, 1);
+    // A body line that starts with "From " is not a separator.
+    assert.equal(splitMbox(mail(1, 'a', `From the report: x\n${ONE}`)).length, 1);
+    assert.equal(
+      splitMbox(`From git@z Thu Jan  1 00:00:00 1970\n${mail(1, 'a', ONE, false)}`).length,
+      1,
+    );
   });
 
   it('reads a directory in name order, names patches by Subject and skips cover letters', () => {
