@@ -154,7 +154,7 @@ function kernelOf(path: string): { image: string; libbpf: string | null; info: K
 function describe(o: RunOutcome): string {
   const problem =
     'problem' in o && o.problem !== null
-      ? `the kernel reported trouble (${o.problem.kind}):\n  ${o.problem.lines.join('\n  ')}`
+      ? `the kernel reported trouble (${o.problem.kind}, ${o.problem.phase === 'boot' ? 'while booting, before the command started' : 'while the command ran'}):\n  ${o.problem.lines.join('\n  ')}`
       : null;
   switch (o.kind) {
     case 'no-boot':

@@ -32,6 +32,8 @@ const REPORT_LINES = 14;
 
 export interface KernelProblem {
   readonly kind: string;
+  /** Whether it came while the guest booted (before IOU-VM-UP) or while the command ran. */
+  readonly phase: 'boot' | 'command';
   /** The report's first lines, timestamps stripped. */
   readonly lines: string[];
 }
@@ -66,7 +68,11 @@ export class ConsoleWatch {
     if (this.problem === null && this.status === null && KERNEL_LINE.test(line)) {
       const found = PROBLEMS.find(([re]) => re.test(line));
       if (found !== undefined) {
-        this.problem = { kind: found[1], lines: [line.replace(KERNEL_LINE, '')] };
+        this.problem = {
+          kind: found[1],
+          phase: this.up ? 'command' : 'boot',
+          lines: [line.replace(KERNEL_LINE, '')],
+        };
         this.collecting = REPORT_LINES - 1;
       }
     }

@@ -39,6 +39,7 @@ describe('guest console', () => {
       'IOU-VM-STATUS 0',
     ]);
     assert.equal(w.problem?.kind, 'KASAN report');
+    assert.equal(w.problem?.phase, 'command');
     assert.deepEqual(w.problem?.lines, [
       'BUG: KASAN: slab-use-after-free in io_uring_bpf_issue+0x4a/0x90',
       'Read of size 8 at addr ffff888003c1a010 by task iou-patched/97',
@@ -86,6 +87,8 @@ describe('guest console', () => {
       '[ 2.0] WARNING: possible circular locking dependency detected',
     ]);
     assert.equal(w.problem?.kind, 'KASAN report');
+    // Before IOU-VM-UP: the boot's, not the command's.
+    assert.equal(w.problem?.phase, 'boot');
   });
 
   it('does not take a program printing "Oops" for the kernel', () => {
