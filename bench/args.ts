@@ -29,6 +29,13 @@ export function parsePositive(flag: string, value: string, max: number): number 
   return n;
 }
 
+/** Parses one positive whole number (a count) no larger than `max`. */
+export function parseWhole(flag: string, value: string, max: number): number {
+  const n = parsePositive(flag, value, max);
+  if (!Number.isInteger(n)) throw new UsageError(`${flag}: '${value}' is not a whole number`);
+  return n;
+}
+
 /** Parses a comma-separated list of design names ('per-ctx,global-array+bounds-fix'); all when absent. */
 export function parseDesigns(value: string | undefined): readonly DesignDef[] {
   if (value === undefined) return DESIGNS;

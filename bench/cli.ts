@@ -9,7 +9,14 @@ import { parseArgs } from 'node:util';
 import { cancelNativeRuns } from '../native/index.js';
 import { renderReports } from '../reports/render.js';
 import { terminalSummary } from '../reports/terminal.js';
-import { parseDesigns, parseIntList, parsePositive, runCli, UsageError } from './args.js';
+import {
+  parseDesigns,
+  parseIntList,
+  parsePositive,
+  parseWhole,
+  runCli,
+  UsageError,
+} from './args.js';
 import { captureEnvironment, suiteVersion } from './environment.js';
 import type { BenchOptions } from './lane.js';
 import { LANES } from './lanes/index.js';
@@ -86,9 +93,7 @@ export function parseBenchArgs(argv: readonly string[]): {
     }
   }
   const designs = parseDesigns(values.designs);
-  const rounds = parsePositive('--rounds', values.rounds ?? (quick ? '5' : '20'), 10_000);
-  if (!Number.isInteger(rounds))
-    throw new UsageError(`--rounds: '${values.rounds}' is not a whole number`);
+  const rounds = parseWhole('--rounds', values.rounds ?? (quick ? '5' : '20'), 10_000);
   const options: BenchOptions = {
     quick,
     lanes,

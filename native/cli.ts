@@ -3,7 +3,7 @@
 
 import { release } from 'node:os';
 import { parseArgs } from 'node:util';
-import { parseIntList, parsePositive, runCli, UsageError } from '../bench/args.js';
+import { parseIntList, parsePositive, parseWhole, runCli } from '../bench/args.js';
 import { progress } from '../bench/progress.js';
 import { median, quantile } from '../bench/stats.js';
 import {
@@ -124,10 +124,8 @@ async function main(): Promise<number> {
   const batches = parseIntList('--batches', values.batches, 1, 256);
   const threads = parseIntList('--threads', values.threads, 1, 64);
   const cpus = values.cpus === undefined ? [] : parseIntList('--cpus', values.cpus, 0, 4095);
-  const rounds = parsePositive('--rounds', values.rounds, 10_000);
+  const rounds = parseWhole('--rounds', values.rounds, 10_000);
   const sampleMs = parsePositive('--sample-ms', values['sample-ms'], 60_000);
-  if (!Number.isInteger(rounds))
-    throw new UsageError(`--rounds: '${values.rounds}' is not a whole number`);
 
   const probe = probeKernel();
   if (!probe.available) {

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } f
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parsePositive, runCli, UsageError } from '../bench/args.js';
+import { parseWhole, runCli, UsageError } from '../bench/args.js';
 import { cacheDir, cacheRoot } from './cache.js';
 import { missingHostTools, type Verb } from './host-tools.js';
 import {
@@ -75,9 +75,7 @@ async function kernelVerb(argv: string[]): Promise<number> {
     strict: true,
   });
   if (values.source === undefined) throw new UsageError('kernel: --source is required');
-  const jobs = parsePositive('--jobs', values.jobs ?? String(availableParallelism()), 256);
-  if (!Number.isInteger(jobs))
-    throw new UsageError(`--jobs: '${values.jobs}' is not a whole number`);
+  const jobs = parseWhole('--jobs', values.jobs ?? String(availableParallelism()), 256);
   const series = values.series === undefined ? [] : readSeries(values.series);
   const source = await resolveSource(values.source);
   needTools('kernel');
@@ -191,11 +189,6 @@ async function runVerb(argv: string[]): Promise<number> {
   const accel = values.accel;
   if (accel !== 'auto' && accel !== 'kvm' && accel !== 'tcg')
     throw new UsageError(`--accel: '${accel}' is not auto, kvm or tcg`);
-  const whole = (flag: string, v: string, max: number) => {
-    const n = parsePositive(flag, v, max);
-    if (!Number.isInteger(n)) throw new UsageError(`${flag}: '${v}' is not a whole number`);
-    return n;
-  };
   const collect = values.collect
     .split(',')
     .map((c) => c.trim())
@@ -215,11 +208,11 @@ async function runVerb(argv: string[]): Promise<number> {
     {
       image: kernel.image,
       libbpf: kernel.libbpf,
-      cpus: whole('--cpus', values.cpus, 64),
-      memoryMiB: whole('--memory', values.memory, 1 << 20),
+      cpus: parseWhole('--cpus', values.cpus, 64),
+      memoryMiB: parseWhole('--memory', values.memory, 1 << 20),
       accel: accel as Accel | 'auto',
-      timeoutS: whole('--timeout', values.timeout, 86_400),
-      bootTimeoutS: whole('--boot-timeout', values['boot-timeout'], 3600),
+      timeoutS: parseWhole('--timeout', values.timeout, 86_400),
+      bootTimeoutS: parseWhole('--boot-timeout', values['boot-timeout'], 3600),
       out,
       collect,
       command,
