@@ -3,10 +3,12 @@
 // Each ring created with the setup flag has bpf_ext_ops[16] of
 // {ops pointer, int refcount}. ->reg() resolves the struct_ops value's
 // ring_fd with fget in the ATTACHING task; ->unreg() resolves it AGAIN in
-// whichever task drops the link, and a failed lookup is silently ignored
-// (->unreg() returns void). Unregister drops the registration's reference
-// and waits, outside uring_lock, for requests to drop theirs; prep admits
-// requests while refcount != 0.
+// whichever task drops the link: a failed lookup is silently ignored
+// (->unreg() returns void), and in an exiting task, whose files table is
+// already gone, the lookup oopses (see World.exit). Unregister drops the
+// registration's reference and waits, outside uring_lock and
+// uninterruptibly, for requests to drop theirs; prep admits requests while
+// refcount != 0.
 // The +unregistering-bit variant marks the slot when unregister starts and
 // prep refuses marked slots, so new requests cannot keep it alive forever.
 

@@ -66,6 +66,8 @@ export function runTask(task: Task): JobResult[] {
 /** Properties to try a planted bug against, most telling first. */
 const MUTANT_ORDER: readonly PropertyName[] = [
   'use-after-free',
+  'crash',
+  'deadlock',
   'bounds',
   'pairing',
   'unregister-liveness',

@@ -17,6 +17,8 @@ export const PROPERTIES = [
   'isolation',
   'bounds',
   'completion',
+  'crash',
+  'deadlock',
 ] as const;
 export type PropertyName = (typeof PROPERTIES)[number];
 
@@ -30,6 +32,8 @@ export const PROPERTY_TEXT: Record<PropertyName, string> = {
   isolation: 'another namespace cannot make a registration fail',
   bounds: 'no id from userspace reaches memory outside its table',
   completion: 'every submitted request gets exactly one CQE',
+  crash: 'the kernel never dereferences NULL outside a callback (e.g. fget() with no files table)',
+  deadlock: 'until every actor is done, some actor can make progress',
 };
 
 /**
@@ -151,8 +155,9 @@ const liveness: Check = (o) => {
     ) {
       return `unregister of prog${u.program} by ${u.actor} let ${admitted} new requests in ${u.endSeq === null ? 'and never finished' : 'before finishing'}`;
     }
-    if (u.endSeq === null && o.outcome.kind !== 'done') {
-      return `unregister of prog${u.program} by ${u.actor} never finished (${o.outcome.kind})`;
+    // A run that ended blocked is the deadlock property's; here only starvation: others kept running.
+    if (u.endSeq === null && o.outcome.kind === 'step-limit') {
+      return `unregister of prog${u.program} by ${u.actor} never finished in ${o.outcome.steps} steps while others ran`;
     }
   }
   return null;
@@ -202,6 +207,21 @@ const completion: Check = (o) => {
   return null;
 };
 
+const crash: Check = (o) => {
+  const e = o.m.world.trace.ofKind('null-deref')[0];
+  return e === undefined ? null : `${e.actor}: kernel NULL dereference in ${e.event.where}`;
+};
+
+/** No actor can run and some are not done: each waiter, what it waits for, and the task work it holds up. */
+const deadlock: Check = (o) => {
+  if (o.outcome.kind !== 'deadlock') return null;
+  const waiters = o.outcome.blocked.map(
+    (b) =>
+      `${b.actor} waits at '${b.waitingFor}'${b.ownWork > 0 ? ` with ${b.ownWork} task work item(s) of its own queued` : ''}`,
+  );
+  return `deadlock: ${waiters.join('; ')}`;
+};
+
 export const CHECKS: Record<PropertyName, Check> = {
   hijack,
   'stale-id': staleId,
@@ -212,6 +232,8 @@ export const CHECKS: Record<PropertyName, Check> = {
   isolation,
   bounds,
   completion,
+  crash,
+  deadlock,
 };
 
 /** Why a property cannot be checked for a design, or null when it can. */

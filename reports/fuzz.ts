@@ -16,6 +16,8 @@ export const PROPERTY_ABBREV: Record<PropertyName, string> = {
   isolation: 'iso',
   bounds: 'bnds',
   completion: 'cqe',
+  crash: 'oops',
+  deadlock: 'dead',
 };
 
 const jobsOf = (report: FuzzReport, design: string, p: PropertyName) =>

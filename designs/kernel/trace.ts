@@ -99,7 +99,16 @@ export type TraceEvent =
       readonly bpf: boolean;
     }
   | { readonly kind: 'ring-freed'; readonly ring: number }
-  | { readonly kind: 'process-exit'; readonly pid: number };
+  | { readonly kind: 'process-exit'; readonly pid: number }
+  /** The kernel dereferenced NULL outside a callback (an oops; the task died there). */
+  | { readonly kind: 'null-deref'; readonly where: string }
+  /** An io_uring completion was queued as task work of `task` (or of a kworker: fallback). */
+  | {
+      readonly kind: 'task-work';
+      readonly task: string;
+      readonly request: number;
+      readonly what: string;
+    };
 
 export interface TraceEntry {
   readonly seq: number;
