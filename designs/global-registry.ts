@@ -53,11 +53,10 @@ export function globalRegistry(world: World, config: GlobalRegistryConfig): Desi
   const srcu = new Srcu('uring_bpf_srcu', world.trace);
   /** uring_bpf_ctx_list: list_add() puts new rings at the head. */
   const ctxList: Ring[] = [];
-  /** uring_bpf_data.op: the id prep decoded; a fresh request's cmd area reads as 0. */
-  const reqOp = new WeakMap<Request, number>();
   const idMask = 2 ** config.sqeIdBits - 1;
 
-  const opOf = (req: Request): number => reqOp.get(req) ?? 0;
+  /** The id in data->opf: this request's, or the previous user's when prep failed before writing it. */
+  const opOf = (req: Request): number => req.cmd.op;
 
   /** io_bpf_reg_unreg(): every lock, the table change, a grace period, unlock. */
   function* regUnreg(change: () => number): Op<number> {
@@ -130,7 +129,8 @@ export function globalRegistry(world: World, config: GlobalRegistryConfig): Desi
       if (!req.ring.bpf) return neg('EACCES');
       yield* at('prep: read bpf_ops[op]');
       const op = (req.sqe.bpfOpFlags >>> config.sqeIdShift) & idMask;
-      reqOp.set(req, op);
+      // data->opf is written after the setup-flag check (-EACCES above leaves the old value).
+      req.cmd.op = op;
       const slot = table.read(op);
       if (slot === null || !slot.has('prep')) return neg('EOPNOTSUPP');
       yield* at('prep_fn');

@@ -8,7 +8,15 @@
 import type { DesignOps } from './design.js';
 import { ERRNO, fail, ok, type Result } from './kernel/errno.js';
 import { at, type Op, waitUntil } from './kernel/step.js';
-import { fgetRing, type Process, type Request, Ring, type Sqe, type World } from './world.js';
+import {
+  fgetRing,
+  type Process,
+  type Request,
+  type RequestResidue,
+  Ring,
+  type Sqe,
+  type World,
+} from './world.js';
 
 /** io_uring.h: the op completed; post its result. */
 export const IOU_COMPLETE = 0;
@@ -20,8 +28,10 @@ export const IOU_RETRY = -ERRNO.EAGAIN;
 export interface RingOptions {
   /** Create the ring with the design's setup flag. */
   readonly bpf: boolean;
-  /** IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER. */
+  /** IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER (false unless given). */
   readonly deferTaskrun?: boolean;
+  /** What requests fresh from the slab hold; all zero unless given (see RequestResidue). */
+  readonly residue?: RequestResidue;
 }
 
 export class IoUring {
@@ -35,8 +45,7 @@ export class IoUring {
     yield* at('io_uring_setup');
     if (!proc.alive) return fail('ESRCH');
     const w = this.world;
-    const ring = new Ring(w.rings.length + 1, proc, opts.bpf, w.trace);
-    ring.deferTaskrun = opts.deferTaskrun ?? false;
+    const ring = new Ring(w.rings.length + 1, proc, opts.bpf, w.trace, opts);
     w.rings.push(ring);
     const created = yield* this.design.ringCreated(ring);
     if (!created.ok) {
@@ -97,6 +106,7 @@ export class IoUring {
       }
     }
     yield* ring.uringLock.lock();
+    // io_submit_sqes() -> io_alloc_req(): from the ring's cache, under uring_lock.
     const req = w.newRequest(ring, proc, sqe);
     req.task = task;
     ring.inflight += 1;
@@ -201,6 +211,8 @@ export class IoUring {
 
   /** io_req_defer_failed(): ->fail(), then a CQE with the error, then free. */
   private *failRequest(req: Request, ret: number): Op<void> {
+    // io_req_set_res() before def->fail(): the error is what the io_kiocb's next user inherits.
+    req.res = ret;
     yield* this.design.fail(req);
     this.postCqe(req, ret);
     yield* this.freeRequest(req);
@@ -238,6 +250,8 @@ export class IoUring {
     }
     req.state = 'freed';
     req.ring.inflight -= 1;
+    // io_free_batch_list() -> io_req_add_to_cache(): the io_kiocb goes back to the ring's cache as it is.
+    req.ring.requestCache.push(req);
     this.world.trace.emit({ kind: 'request-freed', request: req.id });
   }
 }

@@ -103,6 +103,45 @@ export class Process {
   }
 }
 
+/**
+ * The part of an io_kiocb's command area the designs use: the op's per-request
+ * data (io_kiocb_to_cmd(req, struct uring_bpf_data)). io_uring.c io_init_req()
+ * sets the request's SQE-derived fields but not this area (io_init_fail_req()
+ * clears it only for a failure before ->prep()), so it keeps whatever the
+ * io_kiocb's previous user wrote until prep writes it.
+ */
+export interface CommandArea {
+  /** The op id prep decoded from sqe->bpf_op_flags (v1's data->opf, v2/v3's data->opf). */
+  op: number;
+  /** data->ops (v2/v3 and the fd designs): the program prep looked up. */
+  ops: Program | null;
+}
+
+/**
+ * What the command area and cqe.res of an io_kiocb fresh from the slab hold.
+ * io_uring.c __io_alloc_req_refill() allocates with __GFP_ZERO since
+ * "io_uring: remove io_preinit_req()" (9c2ff3f9b5e0, 6.16;
+ * ba5485dc913f1e275862ce88f5169d4ac4a33836.1746533807.git.asml.silence@gmail.com),
+ * so all zero is what the kernels the series applies to do. Anything else
+ * models an older kernel, whose kmem_cache_alloc_bulk() handed out an object
+ * still holding what its previous user, on any ring, left there.
+ */
+export interface RequestResidue {
+  readonly op: number;
+  readonly ops: Program | null;
+  readonly res: number;
+}
+
+export const ZERO_RESIDUE: RequestResidue = { op: 0, ops: null, res: 0 };
+
+/** How a ring was created, beyond the design's setup flag. */
+export interface RingSetup {
+  /** IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER. */
+  readonly deferTaskrun?: boolean;
+  /** What requests fresh from the slab hold (ZERO_RESIDUE unless given). */
+  readonly residue?: RequestResidue;
+}
+
 export class Ring {
   freed = false;
   /** Requests allocated and not yet freed (what io_ring_exit_work waits for). */
@@ -110,8 +149,14 @@ export class Ring {
   readonly uringLock: Mutex;
   fixedFiles: FixedFileTable<File> | null = null;
   readonly cq: Cqe[] = [];
-  /** IORING_SETUP_DEFER_TASKRUN (with SINGLE_ISSUER): completions wait for the submitter task. */
-  deferTaskrun = false;
+  /**
+   * ctx->submit_state.free_list: freed requests, reused last in, first out
+   * (io_uring.c io_req_add_to_cache() pushes, io_uring.h io_extract_req() pops).
+   */
+  readonly requestCache: Request[] = [];
+  /** Created with IORING_SETUP_DEFER_TASKRUN | SINGLE_ISSUER: completions wait for the submitter task. */
+  readonly deferTaskrun: boolean;
+  readonly residue: RequestResidue;
   /** ctx->submitter_task: the one task allowed to submit on a DEFER_TASKRUN ring, and its process. */
   submitterTask: { readonly task: string; readonly proc: Process } | null = null;
   /** ctx->work_llist: DEFER_TASKRUN completions, run only by the submitter task (FIFO). */
@@ -123,8 +168,11 @@ export class Ring {
     /** Created with the design's setup flag (IORING_SETUP_BPF, _BPF_OP or _BPF_EXT). */
     readonly bpf: boolean,
     trace: Trace,
+    setup: RingSetup = {},
   ) {
     this.uringLock = new Mutex(`ring#${id}.uring_lock`, trace);
+    this.deferTaskrun = setup.deferTaskrun ?? false;
+    this.residue = setup.residue ?? ZERO_RESIDUE;
   }
 }
 
@@ -148,8 +196,6 @@ export interface Cqe {
 
 /** struct io_kiocb: one request from SQE to free. */
 export class Request {
-  /** The CQE result set by the program (io_req_set_res). */
-  res = 0;
   /** REQ_F_NEED_CLEANUP */
   needCleanup = false;
   /** req->file: a normal file reference, put when the request is freed. */
@@ -165,6 +211,16 @@ export class Request {
     readonly ring: Ring,
     readonly submitter: Process,
     readonly sqe: Sqe,
+    /** The op's data in the command area: the previous user's values until prep writes them. */
+    readonly cmd: CommandArea,
+    /**
+     * req->cqe.res, set by io_req_set_res() (the program's uring_bpf_set_result(),
+     * or a failure). io_init_req() does not reset it: an op that completes
+     * without setting it posts what the previous user left.
+     */
+    public res: number,
+    /** The request whose io_kiocb this one reuses, or null for one fresh from the slab. */
+    readonly recycledFrom: number | null,
   ) {}
 }
 
@@ -214,9 +270,27 @@ export class World {
   /** True when `task` is not inside the kernel now (done, or never an actor); the scheduler installs this. */
   taskIdle: (task: string) => boolean = () => true;
 
-  /** A new request id (io_kiocb allocation), remembering the request unless told not to. */
+  /**
+   * io_alloc_req(): the io_kiocb freed last on `ring` when its cache has one,
+   * with the command area and result its previous user left; otherwise one
+   * fresh from the slab, holding the ring's residue. Every request gets a new
+   * id; the request is remembered unless told not to.
+   */
   newRequest(ring: Ring, submitter: Process, sqe: Sqe): Request {
-    const req = new Request(this.nextRequestId++, ring, submitter, sqe);
+    const id = this.nextRequestId++;
+    const previous = ring.requestCache.pop();
+    const req =
+      previous === undefined
+        ? new Request(
+            id,
+            ring,
+            submitter,
+            sqe,
+            { op: ring.residue.op, ops: ring.residue.ops },
+            ring.residue.res,
+            null,
+          )
+        : new Request(id, ring, submitter, sqe, { ...previous.cmd }, previous.res, previous.id);
     if (this.retainRequests) this.requests.push(req);
     return req;
   }

@@ -8,7 +8,7 @@ import type { Op } from '../designs/kernel/step.js';
 import { Machine } from '../designs/machine.js';
 import type { Outcome } from '../designs/scheduler.js';
 import { FuzzLog, PROTOCOL_OPS, ProcessExited } from './protocols.js';
-import type { Scenario } from './scenario.js';
+import { ringOptions, type Scenario } from './scenario.js';
 
 /** Steps after which a run is cut off (reported as a step-limit outcome). */
 export const MAX_STEPS = 20_000;
@@ -42,8 +42,8 @@ export function simulate(
     log.teams.set(proc.pid, p.team);
     return proc;
   });
-  const rings = procs.map((proc) => {
-    const r = m.run(proc, m.uring.setup(proc, { bpf: design.setupFlag !== null }));
+  const rings = procs.map((proc, i) => {
+    const r = m.run(proc, m.uring.setup(proc, ringOptions(design, scenario.processes[i])));
     if (!r.ok) throw new Error(`fuzz setup: io_uring_setup failed with ${r.errno}`);
     return r.value;
   });
