@@ -1,6 +1,7 @@
 // The fuzzer itself: the corpus of counterexamples still fails the way it
-// was saved (verdicts cannot change silently), a run is the same on one
-// worker or two, planted bugs are caught, and bad options are one line.
+// was saved (verdicts cannot change silently; one test per file, so a
+// damaged file fails alone, by name), a run is the same on one worker or
+// two, planted bugs are caught, and bad options are one line.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -22,14 +23,16 @@ describe('counterexample corpus', () => {
     assert.ok(corpus.length > 0);
   });
 
-  for (const { file, entry } of corpus) {
-    it(`${file}: still violates ${entry.property} the same way`, () => {
-      const now = explain(entry.design, entry.property, entry.scenario);
+  for (const item of corpus) {
+    it(`${item.file}: still violates its property the same way`, () => {
+      const { entry } = item;
+      assert.ok(entry !== null, `${item.file}: ${item.problem}`);
+      const now = explain(entry.design, entry.property, entry.scenario, entry.mutant ?? null);
       assert.ok(
         now !== null,
-        `${entry.design} no longer violates ${entry.property} with the saved scenario`,
+        `${item.file}: ${entry.design} no longer violates ${entry.property} with the saved scenario`,
       );
-      assert.equal(now.message, entry.message);
+      assert.equal(now.message, entry.message, item.file);
     });
   }
 });
