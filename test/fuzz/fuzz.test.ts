@@ -12,7 +12,6 @@ import { loadCorpus } from '../../fuzz/corpus.js';
 import { explain, type JobResult } from '../../fuzz/engine.js';
 import { runMatrix } from '../../fuzz/matrix.js';
 import { mutantsOf } from '../../fuzz/mutants.js';
-import { timeline } from '../../fuzz/timeline.js';
 
 const CLI = fileURLToPath(new URL('../../fuzz/cli.js', import.meta.url));
 
@@ -104,15 +103,6 @@ describe('fuzz runs', () => {
 });
 
 describe('fuzz output', () => {
-  it('draws timelines within 78 columns', () => {
-    const lines = timeline([
-      { actor: 'a0:exclusive', label: 'start', waiting: [] },
-      { actor: 'a1:hostile', label: 'x'.repeat(200), waiting: [] },
-    ]);
-    assert.ok(lines.every((l) => l.length <= 78));
-    assert.equal(lines.length, 2, 'the start step is left out');
-  });
-
   it('answers bad options with one line and exit 2', () => {
     for (const [args, pattern] of [
       [['--properties', 'hijack,teleport'], /unknown property 'teleport'/],
