@@ -209,7 +209,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(`new counterexample saved; replay: ${replayCommand(path)}`);
     if (!saving)
       console.log(
-        '--no-corpus: nothing saved; each replay command runs what the corpus holds, if any',
+        '--no-corpus: nothing saved; a replay command runs what the corpus holds, if any',
       );
     else
       for (const note of corpusNotes(report, values.corpus)) console.log(wrap(note, 80).join('\n'));

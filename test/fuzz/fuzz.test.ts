@@ -103,6 +103,26 @@ describe('fuzz runs', () => {
 });
 
 describe('fuzz output', () => {
+  it('prints each counterexample with its replay command and marked swimlane, within 80 columns', () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        ...['--designs', 'global-array', '--properties', 'bounds', '--protocols', 'mixed'],
+      ].concat(['--runs', '30', '--no-mutants', '--no-corpus', '--jobs', '1']),
+      { encoding: 'utf8', env: { ...process.env, CI: 'true' } },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.trimEnd().split('\n');
+    for (const l of lines) assert.ok(l.length <= 80 && !l.includes('\t'), l);
+    assert.ok(
+      lines.includes('  replay: npm run fuzz -- --replay fuzz/corpus/global-array--bounds.json'),
+      run.stdout,
+    );
+    assert.equal(lines.filter((l) => l.startsWith('  >>')).length, 1, run.stdout);
+    assert.match(run.stdout, /violated at step \d+ \(a\d+:hostile: /);
+  });
+
   it('answers bad options with one line and exit 2', () => {
     for (const [args, pattern] of [
       [['--properties', 'hijack,teleport'], /unknown property 'teleport'/],
