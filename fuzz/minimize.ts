@@ -134,8 +134,12 @@ export function minimize(
   };
   // Removing an actor or a process shifts the steps after it: first try with the change
   // points shifted to keep the interleaving, then as they were.
-  const keepsEither = (drop: (shift: boolean) => Scenario) =>
-    keeps(drop(true)) || keeps(drop(false));
+  const keepsEither = (drop: (shift: boolean) => Scenario) => {
+    const shifted = drop(true);
+    const unshifted = drop(false);
+    const same = shifted.changes.every((c, k) => c === unshifted.changes[k]);
+    return keeps(shifted) || (!same && keeps(unshifted));
+  };
   const spent = () => tried >= budget;
   const keeps = (candidate: Scenario): boolean => {
     if (spent()) return false;
