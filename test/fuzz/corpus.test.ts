@@ -134,6 +134,30 @@ describe('npm run fuzz -- --replay', () => {
     assert.equal(run.stdout, `${file}: global-array no longer violates bounds on this scenario\n`);
   });
 
+  it('is what a run prints for each counterexample it saves, and a run says when the corpus holds another', () => {
+    const corpus = tmp();
+    const args = ['--designs', 'global-array', '--properties', 'bounds', '--protocols', 'mixed'];
+    const small = [...args, '--runs', '30', '--no-mutants', '--jobs', '1', '--corpus', corpus];
+    const file = join(corpus, 'global-array--bounds.json');
+    const first = fuzz(small);
+    assert.equal(first.status, 0, first.stderr);
+    assert.ok(
+      first.stdout.includes(`new counterexample saved; replay: npm run fuzz -- --replay ${file}\n`),
+    );
+    const saved = readCorpusEntry(file);
+    assert.equal(saved.problem, null);
+    assert.equal(saved.entry?.format, CORPUS_FORMAT);
+    assert.equal(fuzz(['--replay', file]).status, 0);
+    // Another scenario in its place: the next run keeps it and says its replay runs that one.
+    write(corpus, 'global-array--bounds.json', entry());
+    const second = fuzz(small);
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(
+      second.stdout.replace(/\s+/g, ' '),
+      / global-array--bounds\.json holds an earlier counterexample of global-array \/ bounds: its replay runs that one /,
+    );
+  });
+
   const dir = tmp();
   const bad: [string, string, RegExp][] = [
     ['missing', join(dir, 'missing.json'), /: no such file$/],
