@@ -33,6 +33,7 @@ export function simulate(
   design: DesignDef,
   scenario: Scenario,
   mutations: readonly string[] = [],
+  maxSteps = MAX_STEPS,
 ): Observation {
   const m = new Machine(design);
   m.world.trace.mutations = new Set(mutations);
@@ -66,6 +67,6 @@ export function simulate(
     };
     m.scheduler.add(actor, untilExit(PROTOCOL_OPS[plan.protocol](env)), proc);
   });
-  const outcome = m.scheduler.runPriorities(scenario.priorities, scenario.changes, MAX_STEPS);
+  const outcome = m.scheduler.runPriorities(scenario.priorities, scenario.changes, maxSteps);
   return { m, log, outcome };
 }
