@@ -41,7 +41,8 @@ export function actorRole(actor: string): string {
     [/^a(\d+):(.+)$/, (m) => `thread ${m[1]} of the scenario, protocol ${m[2]}`],
     [/^(p\d+[^#]*)#\d+$/, (m) => `process ${m[1]} creating its ring`],
     [/^iowq:req(\d+)$/, (m) => `io-wq worker issuing request ${m[1]}`],
-    [/^tw:req(\d+)$/, (m) => `task work completing request ${m[1]}`],
+    [/^tw:(.+)#\d+$/, (m) => `task work of ${m[1]}, run while it is idle in user space`],
+    [/^fallback:ring(\d+)#\d+$/, (m) => `kworker running ring ${m[1]}'s fallback task work`],
     [/^ring-exit:ring(\d+)$/, (m) => `exit work freeing ring ${m[1]}`],
   ];
   for (const [re, describe] of patterns) {
