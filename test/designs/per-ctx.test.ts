@@ -181,6 +181,7 @@ describe('per-ctx unregister', () => {
     unwrap(s.m.run(s.proc, s.m.world.exit(s.proc)));
     const unreg = s.m.world.trace.ofKind('unregistered').map((e) => e.event.ret);
     assert.deepEqual(unreg, [neg('EBADF')], '->unreg() failed silently');
+    assert.equal(s.m.settle().kind, 'done', 'the grace period ends: no caller is inside');
     assert.equal(s.m.world.programs[0]?.freed, true);
     unwrap(s.m.run(peer, s.m.uring.submit(peer, peerRing, s.m.sqe(s.reg.name, 1))));
     const calls = s.m.world.trace.ofKind('callback').map((e) => [e.event.callback, e.event.freed]);
