@@ -282,7 +282,7 @@ export function globalRegistry(world: World, config: GlobalRegistryConfig): Desi
       world.rcu.readUnlock(window);
       return null;
     }
-    yield* at(`${cb}_fn: load bpf_ops[op].${cb}_fn again and call it`);
+    yield* at(`${cb}_fn: load ops->${cb}_fn again and call it`);
     const ret = world.callProgram(req, ops.load(cb)?.program ?? null, cb, where);
     world.rcu.readUnlock(window);
     return ret;
