@@ -6,6 +6,7 @@ import { fail, ok, type Result } from './kernel/errno.js';
 import { FdTable, KFile } from './kernel/fd-table.js';
 import type { FixedFileTable, RsrcNode } from './kernel/fixed-files.js';
 import { Mutex } from './kernel/mutex.js';
+import { RcuTasks } from './kernel/rcu.js';
 import { Refcount } from './kernel/refcount.js';
 import { at, type Op, waitUntil } from './kernel/step.js';
 import { TaskWork, type Work } from './kernel/task-work.js';
@@ -39,6 +40,9 @@ export function programSpec(
 
 /** A loaded BPF object (a struct_ops map with its programs, or a single program). */
 export class Program {
+  /** The last reference is gone; the memory is still there until the grace period ends. */
+  released = false;
+  /** The map, its trampolines and programs are freed: calling into it is a use after free. */
   freed = false;
   readonly refs: Refcount;
 
@@ -245,6 +249,8 @@ export function fgetRing(
 
 export class World {
   readonly trace = new Trace();
+  /** RCU and RCU-tasks: what a program's free waits for (callers inside it). */
+  readonly rcu = new RcuTasks(this.trace);
   readonly processes: Process[] = [];
   readonly rings: Ring[] = [];
   readonly programs: Program[] = [];
@@ -464,9 +470,25 @@ export class World {
     }
   }
 
-  /** Drops a program reference; the last one frees it. */
+  /**
+   * bpf_map_put(): drops a program reference. The last one queues the free
+   * on a workqueue (kernel/bpf/syscall.c bpf_map_free_in_work() ->
+   * bpf_map_free_deferred()), which waits for a grace period before the
+   * memory goes (kernel/bpf/bpf_struct_ops.c bpf_struct_ops_map_free()).
+   */
   putProgram(program: Program): void {
     if (!program.refs.put()) return;
+    // Only a broken refcount (a planted bug) reaches zero twice; the underflow is traced already.
+    if (program.released) return;
+    program.released = true;
+    this.trace.emit({ kind: 'program-released', program: program.id });
+    this.spawn(`kworker:free-prog${program.id}`, this.freeProgram(program), null);
+  }
+
+  /** bpf_struct_ops_map_free() on a kworker: the grace period, then the free. */
+  private *freeProgram(program: Program): Op<void> {
+    yield* this.rcu.synchronize();
+    yield* at(`__bpf_struct_ops_map_free(prog#${program.id})`);
     program.freed = true;
     this.trace.emit({ kind: 'program-freed', program: program.id });
   }
@@ -587,12 +609,14 @@ export class World {
   }
 
   /**
-   * Calls a program callback for `req`. Calling a callback whose pointer is
-   * NULL is traced as a null call (an oops in the kernel) and returns 0; a
-   * call on a freed program is traced with freed=true (a use after free).
+   * Calls callback `cb` of `program` for `req`; `program` is null when the
+   * pointer loaded was NULL. Calling a NULL pointer (or a callback the program
+   * does not have) is traced as a null call (an oops in the kernel) and
+   * returns 0; a call on a freed program is traced with freed=true (a use
+   * after free).
    */
-  callProgram(req: Request, program: Program, cb: Callback, where: string): number {
-    if (!program.has(cb)) {
+  callProgram(req: Request, program: Program | null, cb: Callback, where: string): number {
+    if (program === null || !program.has(cb)) {
       this.trace.emit({ kind: 'null-call', request: req.id, callback: cb, where });
       return 0;
     }

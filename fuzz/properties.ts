@@ -13,6 +13,7 @@ export const PROPERTIES = [
   'consistency',
   'pairing',
   'use-after-free',
+  'null-call',
   'unregister-liveness',
   'isolation',
   'bounds',
@@ -28,6 +29,7 @@ export const PROPERTY_TEXT: Record<PropertyName, string> = {
   consistency: 'prep, issue, fail and cleanup of one request run the same program',
   pairing: 'every successful prep is followed by exactly one cleanup of the same program',
   'use-after-free': 'no callback runs on a freed program',
+  'null-call': 'no request calls a callback pointer read as NULL (an oops)',
   'unregister-liveness': 'an unregister finishes although others keep submitting',
   isolation: 'another namespace cannot make a registration fail',
   bounds: 'no id from userspace reaches memory outside its table',
@@ -134,6 +136,13 @@ const useAfterFree: Check = (o) => {
     : `${e.event.callback} of request ${e.event.request} ran on freed prog${e.event.program} (by ${e.actor})`;
 };
 
+const nullCall: Check = (o) => {
+  const e = o.m.world.trace.ofKind('null-call')[0];
+  return e === undefined
+    ? null
+    : `${e.event.callback} of request ${e.event.request} called a NULL pointer in ${e.event.where} (by ${e.actor})`;
+};
+
 const liveness: Check = (o) => {
   const preps = o.m.world.trace
     .ofKind('callback')
@@ -228,6 +237,7 @@ export const CHECKS: Record<PropertyName, Check> = {
   consistency,
   pairing,
   'use-after-free': useAfterFree,
+  'null-call': nullCall,
   'unregister-liveness': liveness,
   isolation,
   bounds,

@@ -44,6 +44,7 @@ export function actorRole(actor: string): string {
     [/^tw:(.+)#\d+$/, (m) => `task work of ${m[1]}, run while it is idle in user space`],
     [/^fallback:ring(\d+)#\d+$/, (m) => `kworker running ring ${m[1]}'s fallback task work`],
     [/^ring-exit:ring(\d+)$/, (m) => `exit work freeing ring ${m[1]}`],
+    [/^kworker:free-prog(\d+)$/, (m) => `kworker freeing program ${m[1]} after its grace period`],
   ];
   for (const [re, describe] of patterns) {
     const m = actor.match(re);

@@ -18,6 +18,7 @@ export const PROPERTY_ABBREV: Record<PropertyName, string> = {
   consistency: 'cons',
   pairing: 'pair',
   'use-after-free': 'uaf',
+  'null-call': 'null',
   'unregister-liveness': 'live',
   isolation: 'iso',
   bounds: 'bnds',
