@@ -191,6 +191,7 @@ function* exclusive(env: ActorEnv): Op<void> {
   yield* unregister(env, reg.value, loaded.program.id);
   // After removing its program, the caller's requests on the old name must fail.
   yield* submit(env, reg.value.name, null, false);
+  yield* reap(env);
   if (!closeEarly) yield* sys(env, env.m.world.close(env.proc, loaded.fd));
 }
 
@@ -296,6 +297,7 @@ function* hostile(env: ActorEnv): Op<void> {
   }
   // A probe at a name it never registered: an id, fd or slot straight from its plan.
   yield* submit(env, rawName(env), 'team', false);
+  yield* reap(env);
 }
 
 /** The name `plan.id` spells in this design, registered or not. */
