@@ -46,8 +46,10 @@ when the violation still occurs, 1 when it no longer does.
                     ${JOB_PROTOCOLS.join(',')}); a hostile process may join any
   --jobs N          worker threads (default ${DEFAULT_JOBS}, one per core)
   --no-mutants      skip the planted bugs
-  --corpus DIR      where new counterexamples are saved (default fuzz/corpus)
-  --no-corpus       save none
+  --corpus DIR      where new counterexamples are saved; its saved ones are
+                    tried first in every job of their property, on every
+                    design (default fuzz/corpus)
+  --no-corpus       save none (the corpus still seeds the jobs)
   --out DIR         also write fuzz.json there
   --json            print the report as JSON instead of text
   --replay FILE     replay the counterexample saved in FILE (other options ignored)
@@ -190,6 +192,7 @@ async function main(argv: string[]): Promise<number> {
       protocols,
       jobs,
       mutants: values['no-mutants'] !== true,
+      corpus: values.corpus,
     },
     (d, t) => bar.update(d, t),
   );

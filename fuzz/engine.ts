@@ -24,6 +24,12 @@ export interface JobSpec {
   readonly runs: number;
   /** fast-check stops generating after this long (shrinking still finishes). */
   readonly timeLimitMs: number;
+  /**
+   * Scenarios tried before the random ones: the saved counterexamples of
+   * this property (any design), so that a race found on one design is
+   * tried on every design that shares the code it went through.
+   */
+  readonly seeds?: readonly Scenario[];
 }
 
 export interface Counterexample {
@@ -128,6 +134,7 @@ export function runJob(spec: JobSpec): JobResult {
     seed: spec.seed,
     numRuns: spec.runs,
     interruptAfterTimeLimit: spec.timeLimitMs,
+    examples: (spec.seeds ?? []).map((scenario): [Scenario] => [scenario]),
   });
   if (!result.failed || result.counterexample === null) {
     return {

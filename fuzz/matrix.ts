@@ -7,10 +7,11 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { DesignDef } from '../designs/design.js';
+import { loadCorpus } from './corpus.js';
 import { type JobResult, type JobSpec, jobSeed, runJob } from './engine.js';
 import { MUTANTS, mutantsOf } from './mutants.js';
 import type { PropertyName } from './properties.js';
-import type { JobProtocol } from './scenario.js';
+import type { JobProtocol, Scenario } from './scenario.js';
 
 export interface FuzzOptions {
   readonly seed: number;
@@ -19,6 +20,8 @@ export interface FuzzOptions {
   /** Scenarios per (mutant, property) job: a planted bug may need a narrow interleaving. */
   readonly mutantRuns: number;
   readonly timeLimitMs: number;
+  /** A corpus directory whose counterexamples seed every job of their property; absent: none. */
+  readonly corpus?: string;
   readonly designs: readonly DesignDef[];
   readonly properties: readonly PropertyName[];
   /** The services' protocols to check each property under, one job each. */
@@ -135,6 +138,17 @@ export async function runMatrix(
   progress: (done: number, total: number) => void = () => {},
 ): Promise<FuzzReport> {
   const start = performance.now();
+  const saved = opts.corpus === undefined ? [] : loadCorpus(opts.corpus);
+  /** Saved counterexamples of `property` whose services ran `protocol` (all of them for a mix). */
+  const seedsFor = (property: PropertyName, protocol: JobProtocol): Scenario[] =>
+    saved.flatMap(({ entry }) =>
+      entry !== null &&
+      (entry.mutant ?? null) === null &&
+      entry.property === property &&
+      (protocol === 'mixed' || entry.protocol === protocol)
+        ? [entry.scenario]
+        : [],
+    );
   const spec = (
     design: string,
     mutant: string | null,
@@ -149,6 +163,7 @@ export async function runMatrix(
     // A mix of protocols has the most to explore (siblings of different kinds), so it gets six times the runs.
     runs: mutant !== null ? opts.mutantRuns : protocol === 'mixed' ? 6 * opts.runs : opts.runs,
     timeLimitMs: opts.timeLimitMs,
+    seeds: seedsFor(property, protocol),
   });
   const first: Task[] = opts.designs.flatMap((d) =>
     opts.properties.flatMap((p) =>

@@ -2,6 +2,7 @@
 // property, no planted bugs), so every bench run carries safety verdicts.
 // `npm run fuzz` is the full run with the mutation score.
 
+import { CORPUS_DIR } from '../../fuzz/corpus.js';
 import { DEFAULT_JOBS, runMatrix } from '../../fuzz/matrix.js';
 import { PROPERTIES } from '../../fuzz/properties.js';
 import { JOB_PROTOCOLS } from '../../fuzz/scenario.js';
@@ -27,6 +28,8 @@ export const fuzzLane: Lane = {
         protocols: [...JOB_PROTOCOLS],
         jobs: DEFAULT_JOBS,
         mutants: false,
+        // The shipped counterexamples are tried first, so a small budget still finds what they show.
+        corpus: CORPUS_DIR,
       },
       (done, total) => ctx.progress(done, total),
     );
