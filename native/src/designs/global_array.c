@@ -16,11 +16,11 @@
 #define U16_IDS 65536
 
 struct global_array {
-	_Atomic(struct program *) slots[SLOTS];
-	_Atomic(struct program *) *beyond;	/* what lies past the array, as far as a u16 reaches */
+	struct bpf_ops_slot slots[SLOTS];
+	struct bpf_ops_slot *beyond;	/* what lies past the array, as far as a u16 reaches */
 };
 
-static _Atomic(struct program *) *slot_of(struct world *w, struct global_array *t, unsigned long id)
+static struct bpf_ops_slot *slot_of(struct world *w, struct global_array *t, unsigned long id)
 {
 	if (id < SLOTS)
 		return &t->slots[id];
@@ -28,14 +28,14 @@ static _Atomic(struct program *) *slot_of(struct world *w, struct global_array *
 	return &t->beyond[id - SLOTS];
 }
 
-static struct program *table_read(struct world *w, void *table, unsigned long id)
+static struct ops_ref table_lookup(struct world *w, void *table, unsigned long id)
 {
-	return atomic_load_explicit(slot_of(w, table, id), memory_order_acquire);
+	return (struct ops_ref){ .slot = slot_of(w, table, id) };
 }
 
 static void table_write(struct world *w, void *table, unsigned long id, struct program *prog)
 {
-	atomic_store_explicit(slot_of(w, table, id), prog, memory_order_release);
+	bpf_ops_slot_write(slot_of(w, table, id), (unsigned short)id, prog);
 }
 
 static int table_used(void *table, long *ids, int max)
@@ -43,12 +43,9 @@ static int table_used(void *table, long *ids, int max)
 	struct global_array *t = table;
 	int n = 0;
 
-	for (long id = 0; id < U16_IDS && n < max; id++) {
-		_Atomic(struct program *) *slot = id < SLOTS ? &t->slots[id] : &t->beyond[id - SLOTS];
-
-		if (atomic_load(slot))
+	for (long id = 0; id < U16_IDS && n < max; id++)
+		if (bpf_ops_slot_used(id < SLOTS ? &t->slots[id] : &t->beyond[id - SLOTS]))
 			ids[n++] = id;
-	}
 	return n;
 }
 
@@ -71,7 +68,7 @@ static int check_id(long id)
 }
 
 static const struct global_table posted = {
-	.read = table_read,
+	.lookup = table_lookup,
 	.write = table_write,
 	.used = table_used,
 	.reclaim = table_reclaim,
@@ -81,7 +78,7 @@ static const struct global_table posted = {
 };
 
 static const struct global_table bounds_fix = {
-	.read = table_read,
+	.lookup = table_lookup,
 	.write = table_write,
 	.used = table_used,
 	.reclaim = table_reclaim,
