@@ -394,15 +394,7 @@ class Pair {
           return tsSqes.length;
         };
         ts = { result: this.ts(p, batch()), sqes: tsSqes };
-        const ringId = c.fds(cmd.proc).find((f) => f.fd === ringFd && f.kind === 'io_uring');
-        const result = c.submit(cmd.proc, ringFd, cSqes);
-        let cqes: CqeSeen[] = [];
-        if (result >= 0 && ringId !== undefined) {
-          const reaped = c.reap(cmd.proc, ringFd);
-          if (typeof reaped === 'number') this.fail(`C reap of fd ${ringFd} failed: ${reaped}`);
-          cqes = reaped.map((q) => ({ ring: ringId.object, userData: q.userData, res: q.res }));
-        }
-        cs = { result, sqes: cSqes, cqes };
+        cs = { result: c.submit(cmd.proc, ringFd, cSqes), sqes: cSqes, cqes: [] };
         break;
       }
       case 'close': {
@@ -434,6 +426,9 @@ class Pair {
         break;
       }
     }
+    // io-wq, task work and the kworker run after the command on both sides.
+    c.settle();
+    cs = { ...cs, cqes: c.takeCqes() };
     const events = m.world.trace.all().slice(this.traceSeen);
     this.traceSeen += events.length;
     const tsObserved: Observed = {
@@ -529,10 +524,17 @@ class Pair {
   }
 
   private cState(): State {
+    const v = this.c.violations();
     return {
-      programs: this.c.programs(),
+      programs: this.c.programs().map(({ id, freed, refs, calls }) => ({ id, freed, refs, calls })),
       fds: [this.c.fds(0), this.c.fds(1)],
-      violations: this.c.violations(),
+      violations: {
+        freedCalls: v.freedCalls,
+        nullCalls: v.nullCalls,
+        refUnderflow: v.refUnderflow,
+        oob: v.oob,
+        lostRequests: v.lostRequests,
+      },
     };
   }
 
