@@ -696,7 +696,7 @@ int nw_self_deadlock(struct nw_self_deadlock *out)
 	out->unregister_ret = sys_unregister(w, proc, &reg);
 	pthread_join(tid, NULL);
 	out->caught = wd.caught;
-	out->freed = atomic_load(&task->io_uring->inflight) == 0;
+	out->freed = world_task_requests(task) == 0;
 	sys_close(w, proc, reg.link_fd);
 	sys_close(w, proc, prog_fd);
 	sys_close(w, proc, ring_fd);

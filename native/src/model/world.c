@@ -351,8 +351,7 @@ static int do_setup(struct world *w, struct process *proc, void *a)
 	ring->residue = opts->residue;
 	ring->world = w;
 	pthread_mutex_init(&ring->uring_lock, NULL);
-	pthread_mutex_init(&ring->completion_lock, NULL);
-	pthread_mutex_init(&ring->fallback_lock, NULL);
+	spin_lock_init(&ring->completion_lock);
 	pthread_mutex_init(&ring->wq_lock, NULL);
 	pthread_cond_init(&ring->wq, NULL);
 	file_init(&ring->file, FILE_RING, ring, ring_file_release);
@@ -386,6 +385,21 @@ static struct io_uring_task *tctx_of(struct world *w, struct task *t)
 	if (!t->io_uring)
 		t->io_uring = world_alloc(w, sizeof(*t->io_uring));
 	return t->io_uring;
+}
+
+/* One more on a counter only its task writes: a plain increment, as the kernel's cached_refs. */
+static void count_own(atomic_ulong *counter)
+{
+	atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+/* Requests the task submitted and nobody has freed (parked ones included). */
+static unsigned long tctx_inflight(const struct io_uring_task *tctx)
+{
+	return atomic_load_explicit(&tctx->submitted, memory_order_relaxed) -
+	       atomic_load_explicit(&tctx->freed_here, memory_order_relaxed) -
+	       atomic_load_explicit(&tctx->freed_elsewhere, memory_order_acquire);
 }
 
 /*
@@ -422,13 +436,13 @@ static void req_init(struct req *req, struct io_ring_ctx *ring, const struct sqe
 	req->node = NULL;
 	req->tw_func = NULL;
 	req->next = NULL;
-	req->tw_next = NULL;
+	req->tw_node.next = NULL;
 }
 
 /* io_fill_cqe_req() under the CQ lock; wakes a task waiting for CQEs on the ring. */
 static void post_cqe(struct io_ring_ctx *ring, struct req *req, int res)
 {
-	pthread_mutex_lock(&ring->completion_lock);
+	spin_lock(&ring->completion_lock);
 	unsigned tail = atomic_load_explicit(&ring->cq_tail, memory_order_relaxed);
 
 	if (tail - atomic_load_explicit(&ring->cq_head, memory_order_acquire) >= RING_CQ_ENTRIES) {
@@ -437,7 +451,7 @@ static void post_cqe(struct io_ring_ctx *ring, struct req *req, int res)
 		ring->cq[tail % RING_CQ_ENTRIES] = (struct cqe){ .user_data = req->sqe.user_data, .res = res };
 		atomic_store_explicit(&ring->cq_tail, tail + 1, memory_order_release);
 	}
-	pthread_mutex_unlock(&ring->completion_lock);
+	spin_unlock(&ring->completion_lock);
 	struct task *waiter = atomic_load(&ring->cq_waiter);
 
 	if (waiter)
@@ -466,7 +480,10 @@ static void free_request(struct world *w, struct req *req)
 		req->node = NULL;
 	}
 	req->state = REQ_FREED;
-	atomic_fetch_sub(&req->task->io_uring->inflight, 1);
+	if (current == req->task)
+		count_own(&req->task->io_uring->freed_here);
+	else
+		atomic_fetch_add_explicit(&req->task->io_uring->freed_elsewhere, 1, memory_order_release);
 	req->next = ring->free_reqs;
 	ring->free_reqs = req;
 	if (--ring->inflight == 0 && ring->dying)
@@ -487,11 +504,11 @@ static void park(struct req *req)
 {
 	struct io_ring_ctx *ring = req->ring;
 
-	pthread_mutex_lock(&ring->completion_lock);
+	spin_lock(&ring->completion_lock);
 	req->state = REQ_PARKED;
 	req->next = ring->parked;
 	ring->parked = req;
-	pthread_mutex_unlock(&ring->completion_lock);
+	spin_unlock(&ring->completion_lock);
 	atomic_fetch_add(&req->task->io_uring->parked, 1);
 	task_wake(req->task);
 }
@@ -512,18 +529,15 @@ static void req_task_cancel(struct req *req)
 static void fallback_req_func(void *arg)
 {
 	struct io_ring_ctx *ring = arg;
+	struct llist_node *node = llist_del_all(&ring->fallback);
 
-	pthread_mutex_lock(&ring->fallback_lock);
-	struct req *req = ring->fallback;
-
-	ring->fallback = NULL;
-	pthread_mutex_unlock(&ring->fallback_lock);
 	pthread_mutex_lock(&ring->uring_lock);
-	while (req) {
-		struct req *next = req->tw_next;
+	while (node) {
+		struct llist_node *next = node->next;
+		struct req *req = llist_entry(node, struct req, tw_node);
 
 		req->tw_func(req);
-		req = next;
+		node = next;
 	}
 	pthread_mutex_unlock(&ring->uring_lock);
 }
@@ -534,28 +548,21 @@ static void fallback_req_func(void *arg)
  * `sync` waits for it (flush_delayed_work()). Pushing the task's list,
  * newest first, onto each ring's list leaves that list oldest first.
  */
-static void io_fallback_tw(struct world *w, struct task *t, bool sync)
+static void io_fallback_tw(struct task *t, bool sync)
 {
-	pthread_mutex_lock(&t->lock);
-	struct req *req = t->io_uring->task_list;
+	struct llist_node *node = llist_del_all(&t->io_uring->task_list);
+	struct world *w = NULL;
 
-	t->io_uring->task_list = NULL;
-	pthread_mutex_unlock(&t->lock);
-	while (req) {
-		struct req *next = req->tw_next;
-		struct io_ring_ctx *ring = req->ring;
+	while (node) {
+		struct llist_node *next = node->next;
+		struct req *req = llist_entry(node, struct req, tw_node);
 
-		pthread_mutex_lock(&ring->fallback_lock);
-		bool first = !ring->fallback;
-
-		req->tw_next = ring->fallback;
-		ring->fallback = req;
-		pthread_mutex_unlock(&ring->fallback_lock);
-		if (first)
-			wq_queue(&w->kworker, fallback_req_func, ring);
-		req = next;
+		w = req->ring->world;
+		if (llist_add(&req->tw_node, &req->ring->fallback))
+			wq_queue(&w->kworker, fallback_req_func, req->ring);
+		node = next;
 	}
-	if (sync)
+	if (sync && w)
 		wq_flush(&w->kworker);
 }
 
@@ -569,28 +576,17 @@ static void tctx_task_work(void *arg)
 {
 	struct task *t = arg;
 
-	pthread_mutex_lock(&t->lock);
-	struct req *list = t->io_uring->task_list, *fifo = NULL;
-
-	if (!t->exiting)
-		t->io_uring->task_list = NULL;
-	pthread_mutex_unlock(&t->lock);
 	if (t->exiting) {
-		if (list)
-			io_fallback_tw(list->ring->world, t, true);
+		io_fallback_tw(t, true);
 		return;
 	}
-	while (list) {
-		struct req *next = list->tw_next;
-
-		list->tw_next = fifo;
-		fifo = list;
-		list = next;
-	}
+	struct llist_node *node = llist_reverse_order(llist_del_all(&t->io_uring->task_list));
 	struct io_ring_ctx *locked = NULL;
 
-	for (struct req *req = fifo, *next; req; req = next) {
-		next = req->tw_next;
+	while (node) {
+		struct llist_node *next = node->next;
+		struct req *req = llist_entry(node, struct req, tw_node);
+
 		if (req->ring != locked) {
 			if (locked)
 				pthread_mutex_unlock(&locked->uring_lock);
@@ -598,6 +594,7 @@ static void tctx_task_work(void *arg)
 			pthread_mutex_lock(&locked->uring_lock);
 		}
 		req->tw_func(req);
+		node = next;
 	}
 	if (locked)
 		pthread_mutex_unlock(&locked->uring_lock);
@@ -607,20 +604,13 @@ static void tctx_task_work(void *arg)
 static void io_req_task_work_add(struct req *req, void (*func)(struct req *))
 {
 	struct task *t = req->task;
-	struct io_uring_task *tctx = t->io_uring;
 
 	req->tw_func = func;
-	pthread_mutex_lock(&t->lock);
-	bool first = !tctx->task_list;
-
-	req->tw_next = tctx->task_list;
-	tctx->task_list = req;
-	pthread_mutex_unlock(&t->lock);
-	if (!first)
+	if (!llist_add(&req->tw_node, &t->io_uring->task_list))
 		return;	/* tctx_task_work is already queued */
 	if (task_work_add(t, tctx_task_work, t) == 0)
 		return;
-	io_fallback_tw(req->ring->world, t, false);
+	io_fallback_tw(t, false);
 }
 
 /*
@@ -682,7 +672,7 @@ void io_submit_batch(struct world *w, struct io_ring_ctx *ring, const struct sqe
 		struct req *req = req_alloc(w, ring);
 
 		req_init(req, ring, &sqes[i]);
-		atomic_fetch_add(&tctx->inflight, 1);
+		count_own(&tctx->submitted);
 		int ret = w->design->prep(w, req);
 
 		if (ret) {
@@ -871,7 +861,7 @@ static bool requests_settled(void *arg)
 {
 	struct io_uring_task *tctx = arg;
 
-	return atomic_load(&tctx->inflight) == atomic_load(&tctx->parked);
+	return tctx_inflight(tctx) == atomic_load(&tctx->parked);
 }
 
 static int do_exit(struct world *w, struct process *proc, void *a)
@@ -1034,6 +1024,11 @@ int world_drain_requests(struct world *w, struct process *proc)
 	return syscall_run(w, proc, do_drain, NULL);
 }
 
+unsigned long world_task_requests(struct task *t)
+{
+	return t->io_uring ? tctx_inflight(t->io_uring) : 0;
+}
+
 struct task *world_task_new(struct world *w, struct process *proc)
 {
 	struct task *t = world_alloc(w, sizeof(*t));
@@ -1121,8 +1116,6 @@ void world_destroy(struct world *w)
 			free(ring->fixed[i]);
 		free(ring->fixed);
 		pthread_mutex_destroy(&ring->uring_lock);
-		pthread_mutex_destroy(&ring->completion_lock);
-		pthread_mutex_destroy(&ring->fallback_lock);
 		pthread_mutex_destroy(&ring->wq_lock);
 		pthread_cond_destroy(&ring->wq);
 	}

@@ -40,6 +40,8 @@
 
 #include "../kernel/file.h"
 #include "../kernel/kref.h"
+#include "../kernel/llist.h"
+#include "../kernel/spinlock.h"
 #include "../kernel/task.h"
 #include "../kernel/workqueue.h"
 
@@ -143,7 +145,7 @@ struct io_ring_ctx {
 	bool bpf;		/* created with the design's setup flag */
 	struct req_residue residue;
 	pthread_mutex_t uring_lock;
-	pthread_mutex_t completion_lock;	/* CQ posting, and the parked list */
+	struct spinlock completion_lock;	/* CQ posting, and the parked list */
 	pthread_mutex_t wq_lock;	/* the wait queue (ctx->bpf_wq) */
 	pthread_cond_t wq;
 	/*
@@ -164,8 +166,7 @@ struct io_ring_ctx {
 	_Atomic(struct task *) cq_waiter;	/* a task in io_cqring_wait() on this ring */
 	struct req *free_reqs;	/* the request cache (submit_state.free_list), under uring_lock */
 	struct req *parked;	/* SKIP_COMPLETE requests nothing will complete, under completion_lock */
-	pthread_mutex_t fallback_lock;
-	struct req *fallback;	/* ctx->fallback_llist: task work the kworker runs for exited tasks */
+	struct llist_head fallback;	/* ctx->fallback_llist: task work the kworker runs for exited tasks */
 	struct kfile file;
 	struct world *world;
 	struct io_ring_ctx *all_next;		/* the world's list of rings, for teardown */
@@ -194,14 +195,21 @@ struct req {
 	struct rsrc_node *node;		/* req->file_node, put when freed */
 	void (*tw_func)(struct req *req);	/* io_task_work.func */
 	struct req *next;		/* the ring's cache, or its parked list */
-	struct req *tw_next;		/* the submitter's io_uring task list, or the ring's fallback list */
+	struct llist_node tw_node;	/* io_task_work.node: on the submitter's task list or a ring's fallback list */
 };
 
-/* current->io_uring (struct io_uring_task): what io_uring keeps per task. */
+/*
+ * current->io_uring (struct io_uring_task): what io_uring keeps per task.
+ * Its requests in flight are counted as the kernel's cached task refs are:
+ * the task's own submits and frees touch counters only it writes; a free
+ * elsewhere (the kworker's fallback) is an atomic add.
+ */
 struct io_uring_task {
-	struct req *task_list;		/* tctx->task_list, newest first, under the task's lock */
-	atomic_int inflight;		/* requests this task submitted and not yet freed */
-	atomic_int parked;		/* of those, the ones parked for good */
+	struct llist_head task_list;	/* tctx->task_list, newest first */
+	atomic_ulong submitted;		/* written by the task only */
+	atomic_ulong freed_here;	/* written by the task only */
+	atomic_ulong freed_elsewhere;
+	atomic_ulong parked;		/* of those in flight, the ones parked for good */
 };
 
 /* What went wrong inside the world: every counter stays 0 in a correct run. */
@@ -316,6 +324,8 @@ struct world *world_create(const struct design_def *design, const struct world_o
 void world_destroy(struct world *w);
 /* A new task of `proc` for a thread other than the main one (the stress's, the lane's); lives with the world. */
 struct task *world_task_new(struct world *w, struct process *proc);
+/* Requests `t` submitted that are not freed yet. */
+unsigned long world_task_requests(struct task *t);
 /* The thread is done with its task: runs its task work until its requests are freed, then exit_task_work(). */
 void world_task_exit(struct world *w, struct task *t);
 /*
