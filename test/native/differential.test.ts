@@ -642,6 +642,7 @@ describe('TS models and C designs, differentially', { skip }, () => {
       assert.equal(c.close(0, 5), 0);
       assert.equal(c.close(1, 3), 0);
       assert.equal(c.close(0, 4), 0);
+      c.settle(); // the program's grace period passes: it is freed
       assert.equal(
         c.submit(0, 3, [{ ...c.target(reg as NativeRegistration), async: false, userData: 1 }]),
         1,
