@@ -2,45 +2,55 @@
 // 0..255 live in the v1 array ("really global/generic progs"), 256..65535 in
 // a global xarray that processes fill "in dynamic allocation way": list the
 // used ids, pick a free one, register it. The table changed, not the
-// protocol, so locking is v1's (global-registry.ts).
+// protocol, so locking is v1's (global-registry.ts). The array keeps v1's
+// member-by-member struct copy; the xarray "stores progs", that is a pointer
+// to the registration's struct, published and removed in one write.
 // Assumption, stated in reports: the 16-bit id is the top 16 bits of
 // bpf_op_flags; the proposal did not say where it goes.
 
 import type { DesignDef } from './design.js';
-import { type GlobalTable, globalRegistry } from './global-registry.js';
-import { XArray } from './kernel/xarray.js';
+import {
+  type GlobalTable,
+  globalRegistry,
+  OpsArray,
+  OpsPointerXarray,
+  type OpsRef,
+} from './global-registry.js';
+import type { Op } from './kernel/step.js';
 import { breakdown, registrations, xarrayNodesFor } from './memory.js';
 import type { Program, World } from './world.js';
 
 export const ARRAY_SLOTS = 256;
 export const MAX_ID = 0xffff;
 
+/** The array for ids below 256, the xarray of pointers for the rest. */
 class ArrayPlusXarray implements GlobalTable {
-  private readonly array: (Program | null)[] = new Array(ARRAY_SLOTS).fill(null);
-  private readonly xa = new XArray<Program>();
+  private readonly array: OpsArray;
+  private readonly xa: OpsPointerXarray;
 
-  constructor(private readonly world: World) {}
-
-  read(id: number): Program | null {
-    const program = id < ARRAY_SLOTS ? (this.array[id] ?? null) : (this.xa.load(id) ?? null);
-    this.world.trace.slot('read', this.tableOf(id), id, program?.id ?? null);
-    return program;
+  constructor(world: World) {
+    this.array = new OpsArray(world, 'bpf_ops[256]', ARRAY_SLOTS);
+    this.xa = new OpsPointerXarray(world, 'bpf_ops_xa');
   }
 
-  write(id: number, program: Program | null): void {
-    if (id < ARRAY_SLOTS) this.array[id] = program;
-    else if (program === null) this.xa.erase(id);
-    else this.xa.store(id, program);
-    this.world.trace.slot('write', this.tableOf(id), id, program?.id ?? null);
+  private tableOf(id: number): GlobalTable {
+    return id < ARRAY_SLOTS ? this.array : this.xa;
+  }
+
+  lookup(id: number): OpsRef | null {
+    return this.tableOf(id).lookup(id);
+  }
+
+  store(id: number, program: Program): Op<void> {
+    return this.tableOf(id).store(id, program);
+  }
+
+  clear(id: number): Op<void> {
+    return this.tableOf(id).clear(id);
   }
 
   used(): number[] {
-    const low = this.array.flatMap((p, id) => (p === null ? [] : [id]));
-    return [...low, ...[...this.xa].map(([id]) => id)];
-  }
-
-  private tableOf(id: number): string {
-    return id < ARRAY_SLOTS ? 'bpf_ops[256]' : 'bpf_ops_xa';
+    return [...this.array.used(), ...this.xa.used()];
   }
 }
 

@@ -2,7 +2,10 @@
 // prep looks the program up once and caches the pointer in the request;
 // issue, fail and cleanup use the cached pointer and never look again. An
 // issue return of IOU_ISSUE_SKIP_COMPLETE becomes -EINVAL so a program
-// cannot leave a request without a completion. per-ctx uses it as posted;
+// cannot leave a request without a completion. The pointer lives in the
+// request's command area, which is not cleared between the io_kiocb's users:
+// prep writes it only once the lookup succeeded, so ->fail() after an earlier
+// prep failure calls the previous user's fail_fn. per-ctx uses it as posted;
 // per-fd and per-fd-fixed, proposed without code, use it with their own
 // lookup, so that only the naming differs from the adopted design.
 
@@ -12,25 +15,26 @@ import { at, type Op } from './kernel/step.js';
 import type { File, Program, Request, World } from './world.js';
 
 export class CachedOps {
-  /** uring_bpf_data.ops: set by prep once the lookup succeeded. */
-  private readonly ops = new WeakMap<Request, Program>();
-
   constructor(private readonly world: World) {}
 
-  /** The program prep cached for `req`, or null. */
+  /** data->ops: what the command area holds, written by this request's prep or left by the previous user. */
   get(req: Request): Program | null {
-    return this.ops.get(req) ?? null;
+    return req.cmd.ops;
   }
 
   /** data->ops = program; then prep_fn, or -EOPNOTSUPP without one. */
   *prepWith(req: Request, program: Program): Op<number> {
-    this.ops.set(req, program);
+    req.cmd.ops = program;
     if (!program.has('prep')) return neg('EOPNOTSUPP');
     yield* at('prep_fn');
     return this.world.callProgram(req, program, 'prep', 'prep');
   }
 
-  /** ->issue(): the cached issue_fn, with SKIP_COMPLETE turned into -EINVAL; 0 without one. */
+  /**
+   * ->issue(): the cached issue_fn, with SKIP_COMPLETE turned into -EINVAL.
+   * Without one it returns 0 (IOU_COMPLETE) having set no result, so the CQE
+   * carries the res the io_kiocb's previous user left.
+   */
   *issue(req: Request): Op<number> {
     const program = this.get(req);
     if (program === null || !program.has('issue')) return 0;

@@ -3,37 +3,15 @@
 // and hands it back to the registrant, under v1's protocol otherwise. It has
 // no check-then-register window, so it separates races in the discovery
 // protocol of global-array/array-xarray from problems of any global namespace.
+// Its table is array-xarray's xarray of pointers (DESIGN.md D6 says nothing
+// else): a registration is published and removed in one pointer write.
 
 import type { DesignDef } from './design.js';
-import { type GlobalTable, globalRegistry } from './global-registry.js';
-import { XArray } from './kernel/xarray.js';
+import { globalRegistry, OpsPointerXarray } from './global-registry.js';
 import { breakdown, registrations, xarrayNodesFor } from './memory.js';
-import type { Program, World } from './world.js';
 
 export const MAX_ID = 0xffff;
 const TABLE = 'bpf_ops_alloc_xa';
-
-class AllocatingXarray implements GlobalTable {
-  readonly xa = new XArray<Program>();
-
-  constructor(private readonly world: World) {}
-
-  read(id: number): Program | null {
-    const program = this.xa.load(id) ?? null;
-    this.world.trace.slot('read', TABLE, id, program?.id ?? null);
-    return program;
-  }
-
-  write(id: number, program: Program | null): void {
-    if (program === null) this.xa.erase(id);
-    else this.xa.store(id, program);
-    this.world.trace.slot('write', TABLE, id, program?.id ?? null);
-  }
-
-  used(): number[] {
-    return [...this.xa].map(([id]) => id);
-  }
-}
 
 export const globalAlloc: DesignDef = {
   id: 'global-alloc',
@@ -48,17 +26,13 @@ export const globalAlloc: DesignDef = {
   sqeEncoding: 'kernel-chosen id in bits 31..16 of bpf_op_flags (our control design)',
   change: '',
   create: (world) => {
-    const table = new AllocatingXarray(world);
+    const table = new OpsPointerXarray(world, TABLE);
     return globalRegistry(world, {
       table,
       sqeIdShift: 16,
       sqeIdBits: 16,
       discovery: false,
-      allocate: (program) => {
-        const id = table.xa.allocCyclic(program, 0, MAX_ID);
-        if (id.ok) world.trace.slot('write', TABLE, id.value, program.id);
-        return id;
-      },
+      allocate: (program) => table.allocate(program, 0, MAX_ID),
     });
   },
   memory: (p, sizes) => {

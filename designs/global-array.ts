@@ -1,54 +1,19 @@
 // D1 global-array: v1 as posted (20251104162123.1086035-4-ming.lei@redhat.com).
 // One system-wide `struct uring_bpf_ops bpf_ops[256]`, filled by copying the
-// callbacks in. The SQE's op id is the top 8 bits of bpf_op_flags, so lookups
-// stay inside the array; the id a struct_ops value carries is a u16 that the
-// posted code never checks against 256 (87346a2ijz.fsf@trenco.lwn.net), so a
-// registration can write past the end. The +bounds-fix variant adds the check
+// struct in member by member (OpsArray in global-registry.ts). The SQE's op
+// id is the top 8 bits of bpf_op_flags, so lookups stay inside the array;
+// the id a struct_ops value carries is a u16 that the posted code never
+// checks against 256 (87346a2ijz.fsf@trenco.lwn.net), so a registration can
+// write past the end. The +bounds-fix variant adds the check
 // Ming agreed to (CAFj5m9KiPcKKjYTY3Jov_T=tWrknivoPiaao_wW25=ZjJ6XGrQ@mail.gmail.com).
 
 import type { DesignDef } from './design.js';
-import { type GlobalTable, globalRegistry } from './global-registry.js';
+import { globalRegistry, OpsArray } from './global-registry.js';
 import { neg } from './kernel/errno.js';
 import { breakdown, registrations } from './memory.js';
-import type { Program, World } from './world.js';
 
 export const GLOBAL_ARRAY_SLOTS = 256;
 const TABLE = 'bpf_ops[256]';
-
-/** bpf_ops[256], plus whatever lies past its end that an unchecked id reaches. */
-class GlobalArray implements GlobalTable {
-  private readonly slots: (Program | null)[] = new Array(GLOBAL_ARRAY_SLOTS).fill(null);
-  /** Memory after the array, as far as out-of-bounds writes touched it. */
-  private readonly beyond = new Map<number, Program | null>();
-
-  constructor(private readonly world: World) {}
-
-  read(id: number): Program | null {
-    if (id >= GLOBAL_ARRAY_SLOTS) {
-      this.world.trace.outOfBounds('read', TABLE, id, GLOBAL_ARRAY_SLOTS);
-      return this.beyond.get(id) ?? null;
-    }
-    const program = this.slots[id] ?? null;
-    this.world.trace.slot('read', TABLE, id, program?.id ?? null);
-    return program;
-  }
-
-  write(id: number, program: Program | null): void {
-    if (id >= GLOBAL_ARRAY_SLOTS) {
-      this.world.trace.outOfBounds('write', TABLE, id, GLOBAL_ARRAY_SLOTS);
-      this.beyond.set(id, program);
-      return;
-    }
-    this.slots[id] = program;
-    this.world.trace.slot('write', TABLE, id, program?.id ?? null);
-  }
-
-  used(): number[] {
-    const inside = this.slots.flatMap((p, id) => (p === null ? [] : [id]));
-    const outside = [...this.beyond].flatMap(([id, p]) => (p === null ? [] : [id]));
-    return [...inside, ...outside.sort((a, b) => a - b)];
-  }
-}
 
 const SOURCES = ['20251104162123.1086035-4-ming.lei@redhat.com'];
 
@@ -71,7 +36,7 @@ function define(variant: 'bounds-fix' | null): DesignDef {
       variant === null ? '' : '->reg() rejects ids >= 256 with -EINVAL before taking any lock',
     create: (world) =>
       globalRegistry(world, {
-        table: new GlobalArray(world),
+        table: new OpsArray(world, TABLE, GLOBAL_ARRAY_SLOTS),
         sqeIdShift: 24,
         sqeIdBits: 8,
         discovery: true,

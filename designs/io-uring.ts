@@ -1,13 +1,22 @@
 // The io_uring core the designs plug into (io_uring/io_uring.c, reduced):
 // ring setup and teardown, submission with prep and inline issue under
-// uring_lock, the io-wq path (issue without uring_lock, then task work that
-// retakes it), completion, failure and request freeing. The design supplies
-// only the IORING_OP_BPF hooks, as opdef.c does for every opcode.
+// uring_lock, the io-wq path (issue without uring_lock; the CQE from the
+// worker, the request's free or failure as the submitter's task work),
+// completion, failure and request freeing. The design supplies only the
+// IORING_OP_BPF hooks, as opdef.c does for every opcode.
 
 import type { DesignOps } from './design.js';
 import { ERRNO, fail, ok, type Result } from './kernel/errno.js';
 import { at, type Op, waitUntil } from './kernel/step.js';
-import { fgetRing, type Process, type Request, Ring, type Sqe, type World } from './world.js';
+import {
+  fgetRing,
+  type Process,
+  type Request,
+  type RequestResidue,
+  Ring,
+  type Sqe,
+  type World,
+} from './world.js';
 
 /** io_uring.h: the op completed; post its result. */
 export const IOU_COMPLETE = 0;
@@ -19,6 +28,10 @@ export const IOU_RETRY = -ERRNO.EAGAIN;
 export interface RingOptions {
   /** Create the ring with the design's setup flag. */
   readonly bpf: boolean;
+  /** IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER (false unless given). */
+  readonly deferTaskrun?: boolean;
+  /** What requests fresh from the slab hold; all zero unless given (see RequestResidue). */
+  readonly residue?: RequestResidue;
 }
 
 export class IoUring {
@@ -32,7 +45,7 @@ export class IoUring {
     yield* at('io_uring_setup');
     if (!proc.alive) return fail('ESRCH');
     const w = this.world;
-    const ring = new Ring(w.rings.length + 1, proc, opts.bpf, w.trace);
+    const ring = new Ring(w.rings.length + 1, proc, opts.bpf, w.trace, opts);
     w.rings.push(ring);
     const created = yield* this.design.ringCreated(ring);
     if (!created.ok) {
@@ -51,12 +64,20 @@ export class IoUring {
     return yield* w.installFd(proc, file);
   }
 
-  /** io_ring_exit_work(): waits for every request to be freed, then io_ring_ctx_free(). */
+  /**
+   * io_ring_exit_work(): waits for every request to be freed (moving
+   * DEFER_TASKRUN completions nobody will run to kworkers meanwhile), then
+   * io_ring_ctx_free().
+   */
   private *free(ring: Ring): Op<void> {
-    yield* waitUntil(
-      `io_ring_exit_work(ring#${ring.id}): wait for requests`,
-      () => ring.inflight === 0,
-    );
+    for (;;) {
+      this.world.moveLocalWork(ring);
+      if (ring.inflight === 0) break;
+      yield* waitUntil(
+        `io_ring_exit_work(ring#${ring.id}): wait for requests`,
+        () => ring.inflight === 0 || ring.localWork.length > 0,
+      );
+    }
     ring.fixedFiles?.clearAll();
     ring.fixedFiles = null;
     yield* this.design.ringFreed(ring);
@@ -74,8 +95,20 @@ export class IoUring {
     if (!found.ok) return found;
     const { ring, file } = found.value;
     const w = this.world;
+    const task = w.trace.actor;
+    if (ring.deferTaskrun) {
+      // SINGLE_ISSUER: the ring belongs to one task; taken here by its first submitter, as
+      // IORING_REGISTER_ENABLE_RINGS does for a ring created disabled.
+      ring.submitterTask ??= { task, proc };
+      if (ring.submitterTask.task !== task) {
+        w.fput(file);
+        return fail('EEXIST');
+      }
+    }
     yield* ring.uringLock.lock();
+    // io_submit_sqes() -> io_alloc_req(): from the ring's cache, under uring_lock.
     const req = w.newRequest(ring, proc, sqe);
+    req.task = task;
     ring.inflight += 1;
     w.trace.emit({
       kind: 'sqe',
@@ -97,6 +130,8 @@ export class IoUring {
       yield* this.afterIssue(req, ret, true);
     }
     yield* ring.uringLock.unlock();
+    // IORING_ENTER_GETEVENTS on a DEFER_TASKRUN ring: the submitter runs the ring's completions.
+    if (ring.deferTaskrun) yield* w.runLocalWork(ring);
     this.world.fput(file);
     return ok(req.id);
   }
@@ -108,7 +143,15 @@ export class IoUring {
     this.world.spawn(`iowq:req${req.id}`, this.ioWqWork(req), req.submitter);
   }
 
-  /** io_wq_submit_work(): issue without uring_lock; completion goes back through task work. */
+  /**
+   * io_wq_submit_work(): issue without uring_lock. On IOU_COMPLETE the
+   * worker posts the CQE (io_req_complete_post(), under the completion
+   * lock; a DEFER_TASKRUN ring's lockless CQ defers it to task work too),
+   * and the request's last put (io_wq_free_work() -> io_free_req()) frees it
+   * in the submitter's task work. Any other return (-EAGAIN is final on
+   * io-wq for a non-IOPOLL ring) fails the request in the submitter's task
+   * work (io_req_task_queue_fail()).
+   */
   private *ioWqWork(req: Request): Op<void> {
     yield* at(`io-wq issue req${req.id}`);
     req.state = 'issued';
@@ -117,27 +160,40 @@ export class IoUring {
       this.park(req);
       return;
     }
-    // -EAGAIN is final on io-wq for a non-IOPOLL ring; any nonzero return fails the request.
-    this.world.spawn(`tw:req${req.id}`, this.taskWorkComplete(req, ret), req.submitter);
+    if (ret !== IOU_COMPLETE) {
+      this.world.ioUringTaskWork(req, 'fail', () =>
+        this.underLock(req, this.failRequest(req, ret)),
+      );
+      return;
+    }
+    if (req.ring.deferTaskrun) {
+      this.world.ioUringTaskWork(req, 'complete', () =>
+        this.underLock(req, this.completeRequest(req)),
+      );
+      return;
+    }
+    this.postCqe(req, req.res);
+    yield* at(`io_wq_free_work(req${req.id})`);
+    this.world.ioUringTaskWork(req, 'free', () => this.underLock(req, this.freeRequest(req)));
   }
 
-  /** io_req_task_complete()/io_req_task_cancel() in the submitter's task work, under uring_lock. */
-  private *taskWorkComplete(req: Request, ret: number): Op<void> {
+  /** A task work item: `op` under the request's ring's uring_lock (ctx_flush_and_put). */
+  private *underLock(req: Request, op: Op<void>): Op<void> {
     yield* req.ring.uringLock.lock();
-    if (ret === IOU_COMPLETE) {
-      this.postCqe(req, req.res);
-      yield* this.freeRequest(req);
-    } else {
-      yield* this.failRequest(req, ret);
-    }
+    yield* op;
     yield* req.ring.uringLock.unlock();
+  }
+
+  /** Post the request's result and free it. */
+  private *completeRequest(req: Request): Op<void> {
+    this.postCqe(req, req.res);
+    yield* this.freeRequest(req);
   }
 
   /** What io_issue_sqe()/io_queue_sqe() do with an inline ->issue() return. */
   private *afterIssue(req: Request, ret: number, inline: boolean): Op<void> {
     if (ret === IOU_COMPLETE) {
-      this.postCqe(req, req.res);
-      yield* this.freeRequest(req);
+      yield* this.completeRequest(req);
     } else if (ret === IOU_ISSUE_SKIP_COMPLETE) {
       this.park(req);
     } else if (ret === IOU_RETRY && inline) {
@@ -155,6 +211,8 @@ export class IoUring {
 
   /** io_req_defer_failed(): ->fail(), then a CQE with the error, then free. */
   private *failRequest(req: Request, ret: number): Op<void> {
+    // io_req_set_res() before def->fail(): the error is what the io_kiocb's next user inherits.
+    req.res = ret;
     yield* this.design.fail(req);
     this.postCqe(req, ret);
     yield* this.freeRequest(req);
@@ -192,6 +250,8 @@ export class IoUring {
     }
     req.state = 'freed';
     req.ring.inflight -= 1;
+    // io_free_batch_list() -> io_req_add_to_cache(): the io_kiocb goes back to the ring's cache as it is.
+    req.ring.requestCache.push(req);
     this.world.trace.emit({ kind: 'request-freed', request: req.id });
   }
 }

@@ -3,10 +3,12 @@
 // Each ring created with the setup flag has bpf_ext_ops[16] of
 // {ops pointer, int refcount}. ->reg() resolves the struct_ops value's
 // ring_fd with fget in the ATTACHING task; ->unreg() resolves it AGAIN in
-// whichever task drops the link, and a failed lookup is silently ignored
-// (->unreg() returns void). Unregister drops the registration's reference
-// and waits, outside uring_lock, for requests to drop theirs; prep admits
-// requests while refcount != 0.
+// whichever task drops the link: a failed lookup is silently ignored
+// (->unreg() returns void), and in an exiting task, whose files table is
+// already gone, the lookup oopses (see World.exit). Unregister drops the
+// registration's reference and waits, outside uring_lock and
+// uninterruptibly, for requests to drop theirs; prep admits requests while
+// refcount != 0.
 // The +unregistering-bit variant marks the slot when unregister starts and
 // prep refuses marked slots, so new requests cannot keep it alive forever.
 
@@ -34,8 +36,6 @@ type Variant = 'unregistering-bit' | null;
 function create(world: World, variant: Variant): DesignOps {
   const tables = new WeakMap<Ring, OpsSlot[]>();
   const cached = new CachedOps(world);
-  /** data->opf: the op prep admitted the request on. */
-  const reqOp = new WeakMap<object, number>();
 
   const tableName = (ring: Ring) => `ring#${ring.id}.bpf_ext_ops`;
   const slotOf = (ring: Ring, op: number): OpsSlot => {
@@ -165,7 +165,9 @@ function create(world: World, variant: Variant): DesignOps {
       ) {
         return neg('EOPNOTSUPP');
       }
-      reqOp.set(req, op);
+      // data->opf, then data->ops: written only once the slot admitted the request, so an
+      // earlier failure leaves the previous user's values for ->fail() (v2/v3 -7, io_uring_bpf_prep).
+      req.cmd.op = op;
       const ret = yield* cached.prepWith(req, slot.ops);
       if (ret === 0) {
         yield* at('prep: refcount++');
@@ -182,7 +184,8 @@ function create(world: World, variant: Variant): DesignOps {
     *cleanup(req) {
       yield* cached.cleanup(req);
       yield* at('cleanup: refcount--');
-      const slot = readSlot(req.ring, reqOp.get(req) ?? 0);
+      // uring_bpf_get_op(data->opf): the slot this request's successful prep counted itself in.
+      const slot = readSlot(req.ring, req.cmd.op);
       // wake_up(&ctx->bpf_wq) at zero: the waiter's ready predicate sees it.
       slot.refcount.put();
     },

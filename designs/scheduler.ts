@@ -3,6 +3,7 @@
 // so any interleaving is a plain array that fast-check can generate and
 // shrink, and every run is reproducible from it.
 
+import { KernelOops } from './kernel/oops.js';
 import type { Op, Step } from './kernel/step.js';
 import type { Process, World } from './world.js';
 
@@ -14,6 +15,8 @@ export interface Actor {
   pending: Step;
   done: boolean;
   result: unknown;
+  /** Set when the actor died of a kernel oops (the task is gone; nothing after it ran). */
+  oops: string | null;
   steps: number;
 }
 
@@ -22,7 +25,12 @@ export type Outcome =
   | {
       readonly kind: 'deadlock';
       readonly steps: number;
-      readonly blocked: readonly { actor: string; waitingFor: string }[];
+      readonly blocked: readonly {
+        actor: string;
+        waitingFor: string;
+        /** Task work queued on this actor that it cannot run while it waits. */
+        ownWork: number;
+      }[];
     }
   | { readonly kind: 'step-limit'; readonly steps: number; readonly running: readonly string[] };
 
@@ -42,6 +50,10 @@ export class Scheduler {
   constructor(readonly world: World) {
     world.spawn = (name, op, proc) => {
       this.add(name, op, proc);
+    };
+    world.taskIdle = (task) => {
+      const actor = this.actors.find((a) => a.name === task);
+      return actor === undefined || actor.done;
     };
   }
 
@@ -65,6 +77,7 @@ export class Scheduler {
       pending: first.value,
       done: false,
       result: undefined,
+      oops: null,
       steps: 0,
     };
     this.actors.push(actor);
@@ -102,6 +115,11 @@ export class Scheduler {
       } else {
         actor.pending = next.value;
       }
+    } catch (e) {
+      // An oops kills the task where it stood: locks it held stay held, its task work never runs.
+      if (!(e instanceof KernelOops)) throw e;
+      actor.done = true;
+      actor.oops = e.where;
     } finally {
       [trace.actor, world.current] = previous;
     }
@@ -162,7 +180,11 @@ export class Scheduler {
     return {
       kind: 'deadlock',
       steps: this.steps,
-      blocked: waiting.map((a) => ({ actor: a.name, waitingFor: a.pending.label })),
+      blocked: waiting.map((a) => ({
+        actor: a.name,
+        waitingFor: a.pending.label,
+        ownWork: this.world.pendingWork(a.name),
+      })),
     };
   }
 
@@ -175,6 +197,7 @@ export class Scheduler {
       // Other actors (io-wq, task work) spawned by `op` run after it, in order.
       this.stepActor(ready.includes(actor) ? actor : (ready[0] as Actor));
     }
+    if (actor.oops !== null) throw new Error(`${name} oopsed: ${actor.oops}`);
     return actor.result as T;
   }
 }

@@ -6,8 +6,10 @@ import { fail, ok, type Result } from './kernel/errno.js';
 import { FdTable, KFile } from './kernel/fd-table.js';
 import type { FixedFileTable, RsrcNode } from './kernel/fixed-files.js';
 import { Mutex } from './kernel/mutex.js';
+import { RcuTasks } from './kernel/rcu.js';
 import { Refcount } from './kernel/refcount.js';
 import { at, type Op, waitUntil } from './kernel/step.js';
+import { TaskWork, type Work } from './kernel/task-work.js';
 import { type Callback, Trace } from './kernel/trace.js';
 
 /** What a program's issue callback does: the result it sets, then the value it returns. */
@@ -38,6 +40,9 @@ export function programSpec(
 
 /** A loaded BPF object (a struct_ops map with its programs, or a single program). */
 export class Program {
+  /** The last reference is gone; the memory is still there until the grace period ends. */
+  released = false;
+  /** The map, its trampolines and programs are freed: calling into it is a use after free. */
   freed = false;
   readonly refs: Refcount;
 
@@ -102,6 +107,45 @@ export class Process {
   }
 }
 
+/**
+ * The part of an io_kiocb's command area the designs use: the op's per-request
+ * data (io_kiocb_to_cmd(req, struct uring_bpf_data)). io_uring.c io_init_req()
+ * sets the request's SQE-derived fields but not this area (io_init_fail_req()
+ * clears it only for a failure before ->prep()), so it keeps whatever the
+ * io_kiocb's previous user wrote until prep writes it.
+ */
+export interface CommandArea {
+  /** The op id prep decoded from sqe->bpf_op_flags (v1's data->opf, v2/v3's data->opf). */
+  op: number;
+  /** data->ops (v2/v3 and the fd designs): the program prep looked up. */
+  ops: Program | null;
+}
+
+/**
+ * What the command area and cqe.res of an io_kiocb fresh from the slab hold.
+ * io_uring.c __io_alloc_req_refill() allocates with __GFP_ZERO since
+ * "io_uring: remove io_preinit_req()" (9c2ff3f9b5e0, 6.16;
+ * ba5485dc913f1e275862ce88f5169d4ac4a33836.1746533807.git.asml.silence@gmail.com),
+ * so all zero is what the kernels the series applies to do. Anything else
+ * models an older kernel, whose kmem_cache_alloc_bulk() handed out an object
+ * still holding what its previous user, on any ring, left there.
+ */
+export interface RequestResidue {
+  readonly op: number;
+  readonly ops: Program | null;
+  readonly res: number;
+}
+
+export const ZERO_RESIDUE: RequestResidue = { op: 0, ops: null, res: 0 };
+
+/** How a ring was created, beyond the design's setup flag. */
+export interface RingSetup {
+  /** IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER. */
+  readonly deferTaskrun?: boolean;
+  /** What requests fresh from the slab hold (ZERO_RESIDUE unless given). */
+  readonly residue?: RequestResidue;
+}
+
 export class Ring {
   freed = false;
   /** Requests allocated and not yet freed (what io_ring_exit_work waits for). */
@@ -109,6 +153,18 @@ export class Ring {
   readonly uringLock: Mutex;
   fixedFiles: FixedFileTable<File> | null = null;
   readonly cq: Cqe[] = [];
+  /**
+   * ctx->submit_state.free_list: freed requests, reused last in, first out
+   * (io_uring.c io_req_add_to_cache() pushes, io_uring.h io_extract_req() pops).
+   */
+  readonly requestCache: Request[] = [];
+  /** Created with IORING_SETUP_DEFER_TASKRUN | SINGLE_ISSUER: completions wait for the submitter task. */
+  readonly deferTaskrun: boolean;
+  readonly residue: RequestResidue;
+  /** ctx->submitter_task: the one task allowed to submit on a DEFER_TASKRUN ring, and its process. */
+  submitterTask: { readonly task: string; readonly proc: Process } | null = null;
+  /** ctx->work_llist: DEFER_TASKRUN completions, run only by the submitter task (FIFO). */
+  readonly localWork: Work[] = [];
 
   constructor(
     readonly id: number,
@@ -116,8 +172,11 @@ export class Ring {
     /** Created with the design's setup flag (IORING_SETUP_BPF, _BPF_OP or _BPF_EXT). */
     readonly bpf: boolean,
     trace: Trace,
+    setup: RingSetup = {},
   ) {
     this.uringLock = new Mutex(`ring#${id}.uring_lock`, trace);
+    this.deferTaskrun = setup.deferTaskrun ?? false;
+    this.residue = setup.residue ?? ZERO_RESIDUE;
   }
 }
 
@@ -141,8 +200,6 @@ export interface Cqe {
 
 /** struct io_kiocb: one request from SQE to free. */
 export class Request {
-  /** The CQE result set by the program (io_req_set_res). */
-  res = 0;
   /** REQ_F_NEED_CLEANUP */
   needCleanup = false;
   /** req->file: a normal file reference, put when the request is freed. */
@@ -150,12 +207,24 @@ export class Request {
   /** req->file_node: a fixed-file resource node reference, put when the request is freed. */
   rsrcNode: RsrcNode<File> | null = null;
   state: 'prep' | 'queued' | 'issued' | 'parked' | 'freed' = 'prep';
+  /** The task (thread) that submitted it: its task work completes an io-wq issue (req->tctx). */
+  task = '';
 
   constructor(
     readonly id: number,
     readonly ring: Ring,
     readonly submitter: Process,
     readonly sqe: Sqe,
+    /** The op's data in the command area: the previous user's values until prep writes them. */
+    readonly cmd: CommandArea,
+    /**
+     * req->cqe.res, set by io_req_set_res() (the program's uring_bpf_set_result(),
+     * or a failure). io_init_req() does not reset it: an op that completes
+     * without setting it posts what the previous user left.
+     */
+    public res: number,
+    /** The request whose io_kiocb this one reuses, or null for one fresh from the slab. */
+    readonly recycledFrom: number | null,
   ) {}
 }
 
@@ -180,6 +249,8 @@ export function fgetRing(
 
 export class World {
   readonly trace = new Trace();
+  /** RCU and RCU-tasks: what a program's free waits for (callers inside it). */
+  readonly rcu = new RcuTasks(this.trace);
   readonly processes: Process[] = [];
   readonly rings: Ring[] = [];
   readonly programs: Program[] = [];
@@ -189,8 +260,11 @@ export class World {
   private nextRequestId = 1;
   private nextFileId = 1;
   private nextLinkId = 1;
-  /** Deferred __fput() work, per actor: run when that actor returns to user space. */
-  private readonly taskWork = new Map<string, (() => Op<void>)[]>();
+  /** Task work (deferred __fput(), io_uring completions), per task: run by that task itself. */
+  readonly taskWork = new TaskWork();
+  /** Each task's io_uring completions (tctx->task_list), FIFO, run as one task work item. */
+  private readonly tctxWork = new Map<string, { proc: Process; items: Work[] }>();
+  private nextHelper = 1;
   /** Links pinned in bpffs: they outlive their creator. */
   readonly pinned: File[] = [];
   /** The process of the running actor (current->files); null outside any actor. */
@@ -199,10 +273,30 @@ export class World {
   spawn: (name: string, op: Op<unknown>, proc: Process | null) => void = () => {
     throw new Error('BUG: World.spawn used before a scheduler was attached');
   };
+  /** True when `task` is not inside the kernel now (done, or never an actor); the scheduler installs this. */
+  taskIdle: (task: string) => boolean = () => true;
 
-  /** A new request id (io_kiocb allocation), remembering the request unless told not to. */
+  /**
+   * io_alloc_req(): the io_kiocb freed last on `ring` when its cache has one,
+   * with the command area and result its previous user left; otherwise one
+   * fresh from the slab, holding the ring's residue. Every request gets a new
+   * id; the request is remembered unless told not to.
+   */
   newRequest(ring: Ring, submitter: Process, sqe: Sqe): Request {
-    const req = new Request(this.nextRequestId++, ring, submitter, sqe);
+    const id = this.nextRequestId++;
+    const previous = ring.requestCache.pop();
+    const req =
+      previous === undefined
+        ? new Request(
+            id,
+            ring,
+            submitter,
+            sqe,
+            { op: ring.residue.op, ops: ring.residue.ops },
+            ring.residue.res,
+            null,
+          )
+        : new Request(id, ring, submitter, sqe, { ...previous.cmd }, previous.res, previous.id);
     if (this.retainRequests) this.requests.push(req);
     return req;
   }
@@ -249,9 +343,8 @@ export class World {
       });
       return;
     }
-    const queue = this.taskWork.get(this.trace.actor) ?? [];
-    queue.push(() => this.releaseFile(file));
-    this.taskWork.set(this.trace.actor, queue);
+    // fput() of a task's last reference: __fput() as that task's task work (fs/file_table.c).
+    this.taskWork.add(this.trace.actor, () => this.releaseFile(file));
   }
 
   private *releaseFile(file: File): Op<void> {
@@ -261,14 +354,97 @@ export class World {
     yield* file.release();
   }
 
-  /** task_work_run(): the running actor's deferred releases, until none are left. */
-  *runTaskWork(): Op<void> {
+  /** task_work_run(): the running task's task work, batch by batch (newest first), until none is left. */
+  *runTaskWork(task = this.trace.actor): Op<void> {
     for (;;) {
-      const queue = this.taskWork.get(this.trace.actor);
-      const work = queue?.shift();
+      const batch = this.taskWork.takeBatch(task);
+      if (batch.length === 0) return;
+      for (const work of batch) yield* work();
+    }
+  }
+
+  /**
+   * task_work_add() with a notification (TWA_SIGNAL): the task runs it on
+   * its way out of the kernel; a task idle in user space is interrupted to
+   * run it now (a helper actor in its process stands for that).
+   */
+  private addTaskWork(task: string, proc: Process, work: Work): void {
+    this.taskWork.add(task, work);
+    if (this.taskIdle(task)) {
+      this.spawn(`tw:${task}#${this.nextHelper++}`, this.runTaskWork(task), proc);
+    }
+  }
+
+  /** A kworker running `work` (ctx->fallback_work, io_fallback_req_func): no user fds. */
+  private fallback(ring: Ring, work: Work): void {
+    this.spawn(`fallback:ring${ring.id}#${this.nextHelper++}`, work(), null);
+  }
+
+  /**
+   * io_req_task_work_add() (io_uring/io_uring.c): `work` completes `req` in
+   * its submitter task. On a DEFER_TASKRUN ring it goes to the ring's local
+   * list, which only the submitter task runs; otherwise to the task's
+   * io_uring list, which rides as one task work item. A task that is
+   * exiting cannot take it: it goes to a kworker (io_fallback_tw).
+   */
+  ioUringTaskWork(req: Request, what: string, work: Work): void {
+    const ring = req.ring;
+    const exiting = !req.submitter.alive;
+    this.trace.emit({
+      kind: 'task-work',
+      task: exiting ? 'fallback' : req.task,
+      request: req.id,
+      what,
+    });
+    if (ring.deferTaskrun) {
+      if (ring.submitterTask !== null && !ring.submitterTask.proc.alive) this.fallback(ring, work);
+      else ring.localWork.push(work);
+      return;
+    }
+    if (exiting) {
+      this.fallback(ring, work);
+      return;
+    }
+    const tctx = this.tctxWork.get(req.task);
+    if (tctx !== undefined) {
+      tctx.items.push(work);
+      return;
+    }
+    const proc = req.submitter;
+    this.tctxWork.set(req.task, { proc, items: [work] });
+    this.addTaskWork(req.task, proc, () => this.tctxTaskWork(req.task, ring));
+  }
+
+  /** tctx_task_work(): the task's io_uring completions in the order queued; an exiting task hands them to a kworker. */
+  private *tctxTaskWork(task: string, ring: Ring): Op<void> {
+    const tctx = this.tctxWork.get(task);
+    this.tctxWork.delete(task);
+    if (tctx === undefined) return;
+    for (const work of tctx.items) {
+      if (tctx.proc.alive) yield* work();
+      else this.fallback(ring, work);
+    }
+  }
+
+  /** io_run_local_work(): the DEFER_TASKRUN ring's completions, run by its submitter task. */
+  *runLocalWork(ring: Ring): Op<void> {
+    for (;;) {
+      const work = ring.localWork.shift();
       if (work === undefined) return;
       yield* work();
     }
+  }
+
+  /** io_move_task_work_from_local(): the ring's local completions go to kworkers. */
+  moveLocalWork(ring: Ring): void {
+    for (const work of ring.localWork.splice(0)) this.fallback(ring, work);
+  }
+
+  /** Task work items queued on `task` now, io_uring completions counted one by one (for deadlock reports). */
+  pendingWork(task: string): number {
+    const tctx = this.tctxWork.get(task)?.items.length ?? 0;
+    // The io_uring list rides as one generic item: count its completions instead.
+    return Math.max(0, this.taskWork.pending(task) - (tctx > 0 ? 1 : 0)) + tctx;
   }
 
   /** Runs `op` as a syscall: its result, after the deferred work it queued has run. */
@@ -278,8 +454,14 @@ export class World {
     return result;
   }
 
-  /** Runs `op` as a syscall of a user thread of `proc`, counted so that exit can wait for it to leave. */
+  /**
+   * Runs `op` as a syscall of a user thread of `proc`, counted so that exit
+   * can wait for it to leave. Task work queued while the thread was in user
+   * space runs first: TWA_SIGNAL interrupts it, and the interrupt's return
+   * to user mode runs the work before the thread gets on to this syscall.
+   */
   *userSyscall<T>(proc: Process, op: Op<T>): Op<T> {
+    yield* this.runTaskWork();
     proc.inSyscall += 1;
     try {
       return yield* this.syscall(op);
@@ -288,9 +470,25 @@ export class World {
     }
   }
 
-  /** Drops a program reference; the last one frees it. */
+  /**
+   * bpf_map_put(): drops a program reference. The last one queues the free
+   * on a workqueue (kernel/bpf/syscall.c bpf_map_free_in_work() ->
+   * bpf_map_free_deferred()), which waits for a grace period before the
+   * memory goes (kernel/bpf/bpf_struct_ops.c bpf_struct_ops_map_free()).
+   */
   putProgram(program: Program): void {
     if (!program.refs.put()) return;
+    // Only a broken refcount (a planted bug) reaches zero twice; the underflow is traced already.
+    if (program.released) return;
+    program.released = true;
+    this.trace.emit({ kind: 'program-released', program: program.id });
+    this.spawn(`kworker:free-prog${program.id}`, this.freeProgram(program), null);
+  }
+
+  /** bpf_struct_ops_map_free() on a kworker: the grace period, then the free. */
+  private *freeProgram(program: Program): Op<void> {
+    yield* this.rcu.synchronize();
+    yield* at(`__bpf_struct_ops_map_free(prog#${program.id})`);
     program.freed = true;
     this.trace.emit({ kind: 'program-freed', program: program.id });
   }
@@ -371,10 +569,14 @@ export class World {
   }
 
   /**
-   * exit(): the other threads of the process first leave the kernel (they
-   * make no further syscalls); io_uring_files_cancel() then waits for the task's requests in
-   * flight (one that never completes hangs the exit, as in the kernel), then
-   * exit_files() detaches the fd table (fget now fails) and drops every file.
+   * exit() as do_exit() (kernel/exit.c) orders it: PF_EXITING (io_uring
+   * completions for the process now go to kworkers); the other threads
+   * leave the kernel; io_uring_files_cancel() waits for the process's
+   * requests in flight (one that never completes hangs the exit, as in the
+   * kernel); exit_files() drops the fd table, so current->files is NULL,
+   * and puts every file, which queues each last put's __fput() as this
+   * task's task work; the syscall's end stands for exit_task_work(), which
+   * runs them, newest first, with no files table: an fget() there oopses.
    */
   *exit(proc: Process): Op<Result<void>> {
     yield* at(`exit(${proc.pid})`);
@@ -386,9 +588,19 @@ export class World {
       `exit(${proc.pid}): other threads leave the kernel`,
       () => proc.inSyscall <= 1,
     );
-    yield* waitUntil(`io_uring_files_cancel(${proc.pid}): wait for its requests`, () =>
-      this.requests.every((r) => r.submitter !== proc || r.state === 'freed'),
-    );
+    // A DEFER_TASKRUN ring this process submits on: its completions can only run elsewhere now.
+    for (const ring of this.rings) if (ring.submitterTask?.proc === proc) this.moveLocalWork(ring);
+    // io_uring_cancel_generic() runs the task's own task work while it waits (io_run_task_work()).
+    const task = this.trace.actor;
+    const drained = () => this.requests.every((r) => r.submitter !== proc || r.state === 'freed');
+    for (;;) {
+      yield* this.runTaskWork(task);
+      if (drained()) break;
+      yield* waitUntil(
+        `io_uring_files_cancel(${proc.pid}): wait for its requests`,
+        () => drained() || this.pendingWork(task) > 0,
+      );
+    }
     for (const file of proc.fds.detachAll()) {
       yield* at(`exit_files(${proc.pid}): fput(${file.label})`);
       this.fput(file);
@@ -397,12 +609,14 @@ export class World {
   }
 
   /**
-   * Calls a program callback for `req`. Calling a callback whose pointer is
-   * NULL is traced as a null call (an oops in the kernel) and returns 0; a
-   * call on a freed program is traced with freed=true (a use after free).
+   * Calls callback `cb` of `program` for `req`; `program` is null when the
+   * pointer loaded was NULL. Calling a NULL pointer (or a callback the program
+   * does not have) is traced as a null call (an oops in the kernel) and
+   * returns 0; a call on a freed program is traced with freed=true (a use
+   * after free).
    */
-  callProgram(req: Request, program: Program, cb: Callback, where: string): number {
-    if (!program.has(cb)) {
+  callProgram(req: Request, program: Program | null, cb: Callback, where: string): number {
+    if (program === null || !program.has(cb)) {
       this.trace.emit({ kind: 'null-call', request: req.id, callback: cb, where });
       return 0;
     }

@@ -66,6 +66,9 @@ export function runTask(task: Task): JobResult[] {
 /** Properties to try a planted bug against, most telling first. */
 const MUTANT_ORDER: readonly PropertyName[] = [
   'use-after-free',
+  'null-call',
+  'crash',
+  'deadlock',
   'bounds',
   'pairing',
   'unregister-liveness',

@@ -49,9 +49,32 @@ export const MUTANTS: Record<string, Mutant> = {
     name: 'drop-bounds-check',
     what: "the +bounds-fix variant's id check is gone",
   },
+  'unreg-keeps-entry': {
+    name: 'unreg-keeps-entry',
+    what: '->unreg() leaves the registration in the global table: its pointers outlive the program',
+  },
+  'xa-entry-reloaded': {
+    name: 'xa-entry-reloaded',
+    what: 'the xarray entry is looked up again for the call: test and call can see different entries',
+  },
+  'prep-skips-null-test': {
+    name: 'prep-skips-null-test',
+    what: '->prep() calls prep_fn without testing it: a program without one is called through NULL',
+  },
+  // Planted in no design yet: with every fuzzed ring on the setup flag, each caller inside a
+  // program is also under uring_lock or SRCU, which keep the free from starting. An unlocked
+  // ->fail() on a ring without the flag is the caller it exposes (test/designs/global-alloc.test.ts).
+  'rcu-no-grace': {
+    name: 'rcu-no-grace',
+    what: 'a released program is freed without waiting for callers still inside it',
+  },
 };
 
-const GLOBAL = ['srcu-no-grace', 'no-srcu-read-lock', 'mutex-no-exclusion'];
+// With the grace period a program's free waits for (designs/kernel/rcu.ts), skipping SRCU no
+// longer frees a program under a caller; on v1's array the reader's two loads of a member see
+// the slot change instead (null-call). global-alloc loads one pointer and calls through it, so
+// the SRCU and mutex bugs have no effect there: it gets bugs of its own table instead.
+const GLOBAL = ['srcu-no-grace', 'no-srcu-read-lock', 'mutex-no-exclusion', 'unreg-keeps-entry'];
 const PER_CTX = ['skip-prep-refcount', 'unreg-no-wait', 'drop-op-bounds-check'];
 
 /** The mutants planted in each design (by design name, variants included). */
@@ -63,7 +86,7 @@ export const DESIGN_MUTANTS: Record<string, readonly string[]> = {
   'per-ctx+unregistering-bit': PER_CTX,
   'per-fd': ['fget-no-ref', 'double-fput', 'skip-cleanup-flag'],
   'per-fd-fixed': ['rsrc-node-no-ref', 'drop-index-check', 'skip-cleanup-flag'],
-  'global-alloc': GLOBAL,
+  'global-alloc': ['unreg-keeps-entry', 'xa-entry-reloaded', 'prep-skips-null-test'],
 } satisfies Record<string, readonly (keyof typeof MUTANTS)[]>;
 
 /** Mutants for a design name; a design with no entry has none (say so in reports). */

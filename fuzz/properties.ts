@@ -13,10 +13,13 @@ export const PROPERTIES = [
   'consistency',
   'pairing',
   'use-after-free',
+  'null-call',
   'unregister-liveness',
   'isolation',
   'bounds',
   'completion',
+  'crash',
+  'deadlock',
 ] as const;
 export type PropertyName = (typeof PROPERTIES)[number];
 
@@ -26,10 +29,13 @@ export const PROPERTY_TEXT: Record<PropertyName, string> = {
   consistency: 'prep, issue, fail and cleanup of one request run the same program',
   pairing: 'every successful prep is followed by exactly one cleanup of the same program',
   'use-after-free': 'no callback runs on a freed program',
+  'null-call': 'no request calls a callback pointer read as NULL (an oops)',
   'unregister-liveness': 'an unregister finishes although others keep submitting',
   isolation: 'another namespace cannot make a registration fail',
   bounds: 'no id from userspace reaches memory outside its table',
   completion: 'every submitted request gets exactly one CQE',
+  crash: 'the kernel never dereferences NULL outside a callback (e.g. fget() with no files table)',
+  deadlock: 'until every actor is done, some actor can make progress',
 };
 
 /**
@@ -130,6 +136,13 @@ const useAfterFree: Check = (o) => {
     : `${e.event.callback} of request ${e.event.request} ran on freed prog${e.event.program} (by ${e.actor})`;
 };
 
+const nullCall: Check = (o) => {
+  const e = o.m.world.trace.ofKind('null-call')[0];
+  return e === undefined
+    ? null
+    : `${e.event.callback} of request ${e.event.request} called a NULL pointer in ${e.event.where} (by ${e.actor})`;
+};
+
 const liveness: Check = (o) => {
   const preps = o.m.world.trace
     .ofKind('callback')
@@ -151,8 +164,9 @@ const liveness: Check = (o) => {
     ) {
       return `unregister of prog${u.program} by ${u.actor} let ${admitted} new requests in ${u.endSeq === null ? 'and never finished' : 'before finishing'}`;
     }
-    if (u.endSeq === null && o.outcome.kind !== 'done') {
-      return `unregister of prog${u.program} by ${u.actor} never finished (${o.outcome.kind})`;
+    // A run that ended blocked is the deadlock property's; here only starvation: others kept running.
+    if (u.endSeq === null && o.outcome.kind === 'step-limit') {
+      return `unregister of prog${u.program} by ${u.actor} never finished in ${o.outcome.steps} steps while others ran`;
     }
   }
   return null;
@@ -202,16 +216,34 @@ const completion: Check = (o) => {
   return null;
 };
 
+const crash: Check = (o) => {
+  const e = o.m.world.trace.ofKind('null-deref')[0];
+  return e === undefined ? null : `${e.actor}: kernel NULL dereference in ${e.event.where}`;
+};
+
+/** No actor can run and some are not done: each waiter, what it waits for, and the task work it holds up. */
+const deadlock: Check = (o) => {
+  if (o.outcome.kind !== 'deadlock') return null;
+  const waiters = o.outcome.blocked.map(
+    (b) =>
+      `${b.actor} waits at '${b.waitingFor}'${b.ownWork > 0 ? ` with ${b.ownWork} task work item(s) of its own queued` : ''}`,
+  );
+  return `deadlock: ${waiters.join('; ')}`;
+};
+
 export const CHECKS: Record<PropertyName, Check> = {
   hijack,
   'stale-id': staleId,
   consistency,
   pairing,
   'use-after-free': useAfterFree,
+  'null-call': nullCall,
   'unregister-liveness': liveness,
   isolation,
   bounds,
   completion,
+  crash,
+  deadlock,
 };
 
 /** Why a property cannot be checked for a design, or null when it can. */

@@ -9,7 +9,7 @@ import type { Result } from '../designs/kernel/errno.js';
 import { at, type Op } from '../designs/kernel/step.js';
 import type { Machine } from '../designs/machine.js';
 import { type Process, type Program, programSpec } from '../designs/world.js';
-import type { ActorPlan, ProcessPlan } from './scenario.js';
+import { type ActorPlan, type ProcessPlan, ringOptions } from './scenario.js';
 
 /** What the submitter believed the name ran: a program id, any program of its team, or nothing (removed). */
 export type Intended = number | 'team' | null;
@@ -233,7 +233,11 @@ function* restart(env: ActorEnv): Op<void> {
   const ring =
     supervisor !== undefined && kept?.ok === true
       ? yield* sys(env, env.m.world.passFd(supervisor, kept.value, proc), supervisor)
-      : yield* sys(env, env.m.uring.setup(proc, { bpf: env.design.setupFlag !== null }), proc);
+      : yield* sys(
+          env,
+          env.m.uring.setup(proc, ringOptions(env.design, env.processPlans[env.plan.process])),
+          proc,
+        );
   if (!ring.ok) return;
   const again = yield* load(env, proc);
   if (again === null) return;

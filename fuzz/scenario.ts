@@ -4,7 +4,8 @@
 // counterexample can be saved as JSON and replayed.
 
 import fc from 'fast-check';
-import { IOU_ISSUE_SKIP_COMPLETE } from '../designs/io-uring.js';
+import type { DesignDef } from '../designs/design.js';
+import { IOU_ISSUE_SKIP_COMPLETE, type RingOptions } from '../designs/io-uring.js';
 import { ERRNO } from '../designs/kernel/errno.js';
 
 export const PROTOCOLS = ['exclusive', 'shared-by-id', 'restart', 'hostile'] as const;
@@ -21,6 +22,23 @@ export interface ProcessPlan {
   readonly ns: number;
   /** Processes of one team trust each other's programs (siblings). */
   readonly team: number;
+  /**
+   * The process's rings are created with the design's setup flag (designs
+   * without one ignore it). Absent in scenarios saved before it existed: true.
+   */
+  readonly flagged?: boolean;
+  /** Its rings are created with IORING_SETUP_DEFER_TASKRUN | SINGLE_ISSUER. Absent: false. */
+  readonly deferTaskrun?: boolean;
+}
+
+/** How the rings of a process are created: the process's choices, where the design has a flag. */
+export function ringOptions(design: DesignDef, plan: ProcessPlan | undefined): RingOptions {
+  if (plan === undefined)
+    throw new Error('BUG: ring options asked for a process the scenario lacks');
+  return {
+    bpf: design.setupFlag !== null && (plan.flagged ?? true),
+    deferTaskrun: plan.deferTaskrun ?? false,
+  };
 }
 
 export interface ProgramPlan {
@@ -69,23 +87,32 @@ const programPlan: fc.Arbitrary<ProgramPlan> = fc.record({
   cleanup: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
 });
 
+/** A process's ring choices: mostly with the setup flag, sometimes without; DEFER_TASKRUN sometimes. */
+const ringChoice = fc.record({
+  flagged: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
+  deferTaskrun: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, fc.constant(true)),
+});
+
 /**
  * Scenarios of 1-3 processes (at most one hostile, in namespace 1) and 1-4
  * actors. Every service actor follows `victimProtocol`, or any of them
- * for 'mixed'.
+ * for 'mixed'. Each process chooses how its rings are created.
  */
 export function scenarioArbitrary(victimProtocol: JobProtocol = 'mixed'): fc.Arbitrary<Scenario> {
   const victimArb: fc.Arbitrary<ProtocolName> =
     victimProtocol === 'mixed' ? fc.constantFrom(...VICTIM_PROTOCOLS) : fc.constant(victimProtocol);
   return fc
     .record({
-      victims: fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 1, maxLength: 2 }),
-      hostile: fc.boolean(),
+      victims: fc.array(fc.record({ team: fc.integer({ min: 0, max: 1 }), ring: ringChoice }), {
+        minLength: 1,
+        maxLength: 2,
+      }),
+      hostile: fc.option(ringChoice, { nil: null }),
     })
     .chain(({ victims, hostile }) => {
       const processes: ProcessPlan[] = [
-        ...victims.map((team) => ({ ns: 0, team })),
-        ...(hostile ? [{ ns: 1, team: 9 }] : []),
+        ...victims.map(({ team, ring }) => ({ ns: 0, team, ...ring })),
+        ...(hostile === null ? [] : [{ ns: 1, team: 9, ...hostile }]),
       ];
       const actor = fc.integer({ min: 0, max: processes.length - 1 }).chain((process) =>
         fc.record({

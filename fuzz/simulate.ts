@@ -8,7 +8,7 @@ import type { Op } from '../designs/kernel/step.js';
 import { Machine } from '../designs/machine.js';
 import type { Outcome } from '../designs/scheduler.js';
 import { FuzzLog, PROTOCOL_OPS, ProcessExited } from './protocols.js';
-import type { Scenario } from './scenario.js';
+import { ringOptions, type Scenario } from './scenario.js';
 
 /** Steps after which a run is cut off (reported as a step-limit outcome). */
 export const MAX_STEPS = 20_000;
@@ -33,6 +33,7 @@ export function simulate(
   design: DesignDef,
   scenario: Scenario,
   mutations: readonly string[] = [],
+  maxSteps = MAX_STEPS,
 ): Observation {
   const m = new Machine(design);
   m.world.trace.mutations = new Set(mutations);
@@ -42,8 +43,8 @@ export function simulate(
     log.teams.set(proc.pid, p.team);
     return proc;
   });
-  const rings = procs.map((proc) => {
-    const r = m.run(proc, m.uring.setup(proc, { bpf: design.setupFlag !== null }));
+  const rings = procs.map((proc, i) => {
+    const r = m.run(proc, m.uring.setup(proc, ringOptions(design, scenario.processes[i])));
     if (!r.ok) throw new Error(`fuzz setup: io_uring_setup failed with ${r.errno}`);
     return r.value;
   });
@@ -66,6 +67,6 @@ export function simulate(
     };
     m.scheduler.add(actor, untilExit(PROTOCOL_OPS[plan.protocol](env)), proc);
   });
-  const outcome = m.scheduler.runPriorities(scenario.priorities, scenario.changes, MAX_STEPS);
+  const outcome = m.scheduler.runPriorities(scenario.priorities, scenario.changes, maxSteps);
   return { m, log, outcome };
 }

@@ -1,8 +1,14 @@
 // The fuzz matrix, the mutation score and the counterexamples, as text
-// (at most 80 columns) and HTML. Reads a fuzz report only.
+// (at most 80 columns) and HTML. Each counterexample carries its replay
+// command and its swimlane (fuzz/timeline.ts), the violating step marked.
+// Reads a fuzz report only.
 
+import { join } from 'node:path';
+import { CORPUS_DIR, corpusFileName, replayCommand } from '../fuzz/corpus.js';
+import type { Counterexample, JobResult } from '../fuzz/engine.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
 import { PROPERTIES, PROPERTY_TEXT, type PropertyName } from '../fuzz/properties.js';
+import { actorRole, swimlane, swimlaneText } from '../fuzz/timeline.js';
 import { esc } from './html.js';
 import { columns, wrap } from './text.js';
 
@@ -12,10 +18,13 @@ export const PROPERTY_ABBREV: Record<PropertyName, string> = {
   consistency: 'cons',
   pairing: 'pair',
   'use-after-free': 'uaf',
+  'null-call': 'null',
   'unregister-liveness': 'live',
   isolation: 'iso',
   bounds: 'bnds',
   completion: 'cqe',
+  crash: 'oops',
+  deadlock: 'dead',
 };
 
 const jobsOf = (report: FuzzReport, design: string, p: PropertyName) =>
@@ -85,8 +94,36 @@ export function fuzzMatrixLines(report: FuzzReport): string[] {
   ];
 }
 
-/** The matrix, the score and each counterexample with its timeline (at most `timelineLines` lines each). */
-export function fuzzTextLines(report: FuzzReport, timelineLines = 30): string[] {
+/** The HTML anchor of the counterexample of `property` on `design`. */
+export const counterexampleAnchor = (design: string, property: string) =>
+  `cx-${design}--${property}`.replace(/[^A-Za-z0-9_-]/g, '_');
+
+/** Results written by an older suite carry a timeline of text lines instead of steps. */
+type StoredCounterexample = Counterexample & { readonly timeline?: readonly string[] };
+
+/** "step 80 (iowq:req1: issue_fn)", or null when the counterexample has no violating step. */
+function violationText(c: StoredCounterexample): string | null {
+  const v = c.violationStep;
+  const step = v === null || v === undefined ? undefined : c.steps?.[v];
+  return step === undefined ? null : `step ${v} (${step.actor}: ${step.label})`;
+}
+
+/** The command that replays `r`'s counterexample from the corpus in `corpusDir`. */
+function replayOf(r: JobResult, corpusDir: string): string {
+  return replayCommand(join(corpusDir, corpusFileName(r.design, r.property)));
+}
+
+export interface FuzzTextOptions {
+  /** Steps of each swimlane to show (a window ending just after the violating step); 0 for none. */
+  readonly swimlaneSteps?: number;
+  /** Where the replay commands say the counterexamples are saved. */
+  readonly corpusDir?: string;
+}
+
+/** The matrix, the score and each counterexample with its replay command and swimlane. */
+export function fuzzTextLines(report: FuzzReport, opts: FuzzTextOptions = {}): string[] {
+  const swimlaneSteps = opts.swimlaneSteps ?? 30;
+  const corpusDir = opts.corpusDir ?? CORPUS_DIR;
   const out = fuzzMatrixLines(report);
   if (report.mutants.length > 0) {
     const s = mutationScore(report);
@@ -102,34 +139,82 @@ export function fuzzTextLines(report: FuzzReport, timelineLines = 30): string[] 
     }
   }
   for (const r of firstCounterexamples(report)) {
-    const c = r.counterexample;
+    const c = r.counterexample as StoredCounterexample | null;
     if (c === null) continue;
     out.push('', ...wrap(`${r.design} / ${r.property} (${r.protocol}): ${c.message}`, 78));
+    const violation = violationText(c);
     out.push(
       ...wrap(
-        `seed ${c.seed}, path ${c.path}, first failure after ${c.timeToFirstFailureMs.toFixed(0)} ms, ${r.runs} runs, ${c.shrinks} shrinks`,
+        `seed ${c.seed}, path ${c.path}, first failure after ${c.timeToFirstFailureMs.toFixed(0)} ms, ${r.runs} runs, ${c.shrinks} shrinks${c.removed === undefined ? '' : `, ${c.removed} more removed by the minimizer`}${violation === null ? '' : `; violated at ${violation}`}`,
         78,
         '  ',
       ),
+      ...wrap(`replay: ${replayOf(r, corpusDir)}`, 78, '  '),
     );
-    if (timelineLines === 0) continue;
-    const tl = c.timeline;
-    out.push(...tl.slice(0, timelineLines).map((l) => `  ${l}`.slice(0, 80)));
-    if (tl.length > timelineLines)
-      out.push(`  ... ${tl.length - timelineLines} more steps in the results`);
+    if (swimlaneSteps === 0) continue;
+    if (c.steps === undefined) {
+      // An older suite's timeline: its own lines, as they were.
+      const tl = c.timeline ?? [];
+      out.push(...tl.slice(0, swimlaneSteps).map((l) => `  ${l}`.slice(0, 80)));
+      continue;
+    }
+    out.push(
+      ...swimlaneText(c.steps, c.violationStep, { width: 78, maxSteps: swimlaneSteps }).map(
+        (l) => `  ${l}`,
+      ),
+    );
   }
   return out;
 }
 
-/** The same as HTML: matrix table, score, and each counterexample in a details block. */
-export function fuzzHtml(report: FuzzReport): string {
+/** A counterexample's swimlane as an HTML table: one column per actor, the violating row marked. */
+export function swimlaneHtml(c: StoredCounterexample): string {
+  if (c.steps === undefined) return `<pre>${esc((c.timeline ?? []).join('\n'))}</pre>`;
+  const lane = swimlane(c.steps, c.violationStep);
+  const legend = lane.actors
+    .map((a, i) => {
+      const role = actorRole(a);
+      return `[${i}] ${esc(a)}${role === '' ? '' : `: ${esc(role)}`}`;
+    })
+    .join('; ');
+  const head = `<tr><th>step</th>${lane.actors.map((a, i) => `<th title="${esc(actorRole(a))}">[${i}] ${esc(a)}</th>`).join('')}</tr>`;
+  const rows = lane.rows
+    .map((r) => {
+      const violating = r.step === lane.violationStep;
+      const cells = lane.actors
+        .map((_, i) =>
+          i !== r.column
+            ? '<td></td>'
+            : violating
+              ? `<td><strong>* ${esc(r.label)}</strong></td>`
+              : `<td>${esc(r.label)}</td>`,
+        )
+        .join('');
+      return violating
+        ? `<tr class="violation"><td>&gt;&gt; ${r.step}</td>${cells}</tr>`
+        : `<tr><td>${r.step}</td>${cells}</tr>`;
+    })
+    .join('\n');
+  return `<p class="note">actors: ${legend}</p>
+<table class="swimlane"><thead>${head}</thead><tbody>
+${rows}
+</tbody></table>`;
+}
+
+/** The same as HTML: matrix table (FAIL linking to its counterexample), score, and each counterexample in a details block. */
+export function fuzzHtml(report: FuzzReport, corpusDir = CORPUS_DIR): string {
   const props = propertiesOf(report);
+  const examples = firstCounterexamples(report);
+  const matrixCell = (d: string, p: PropertyName) => {
+    const text = cell(report, d, p);
+    const linked = text === 'FAIL' && examples.some((r) => r.design === d && r.property === p);
+    return linked
+      ? `<td><a href="#${counterexampleAnchor(d, p)}">FAIL</a></td>`
+      : `<td>${esc(text)}</td>`;
+  };
   const head = `<tr><th>design</th>${props.map((p) => `<th title="${esc(PROPERTY_TEXT[p])}">${esc(p)}</th>`).join('')}</tr>`;
   const rows = designsOf(report)
-    .map(
-      (d) =>
-        `<tr><td>${esc(d)}</td>${props.map((p) => `<td>${esc(cell(report, d, p))}</td>`).join('')}</tr>`,
-    )
+    .map((d) => `<tr><td>${esc(d)}</td>${props.map((p) => matrixCell(d, p)).join('')}</tr>`)
     .join('\n');
   const s = mutationScore(report);
   const mutants = report.mutants
@@ -138,15 +223,20 @@ export function fuzzHtml(report: FuzzReport): string {
         `<li>${m.killed ? 'caught' : '<b>missed</b>'}: ${esc(m.design)} ${esc(m.mutant)}${m.by === null ? '' : ` by ${esc(m.by)}`} (${esc(m.what)})</li>`,
     )
     .join('');
-  const examples = firstCounterexamples(report)
+  const details = examples
     .map((r) => {
-      const c = r.counterexample;
-      return `<details><summary>${esc(r.design)} / ${esc(r.property)} (${esc(r.protocol)}): ${esc(c?.message)}</summary>
-<p class="note">seed ${esc(c?.seed)}, path ${esc(c?.path)}, first failure after ${esc(c?.timeToFirstFailureMs.toFixed(0))} ms</p>
-<pre>${esc(c?.timeline.join('\n'))}</pre></details>`;
+      const c = r.counterexample as StoredCounterexample;
+      const violation = violationText(c);
+      // The anchor sits inside the details, so following a link to it opens them.
+      return `<details><summary>${esc(r.design)} / ${esc(r.property)} (${esc(r.protocol)}): ${esc(c.message)}</summary>
+<div id="${counterexampleAnchor(r.design, r.property)}">
+<p class="note">seed ${esc(c.seed)}, path ${esc(c.path)}, first failure after ${esc(c.timeToFirstFailureMs.toFixed(0))} ms${violation === null ? '' : `; violated at ${esc(violation)}`}</p>
+<p class="note">replay: <code>${esc(replayOf(r, corpusDir))}</code></p>
+${swimlaneHtml(c)}
+</div></details>`;
     })
     .join('\n');
   return `<table><thead>${head}</thead><tbody>${rows}</tbody></table>
 ${s.total === 0 ? '<p>Planted bugs: not run here (npm run fuzz runs them).</p>' : `<p>Mutation score: ${esc(s.killed)}/${esc(s.total)} planted bugs caught.</p><ul>${mutants}</ul>`}
-${examples}`;
+${details}`;
 }

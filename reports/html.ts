@@ -38,6 +38,8 @@ figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #ddd
 code, .mono { font-family: ui-monospace, monospace; font-size: 0.92em; }
 .note { color: #555; }
 table.env td, table.env th { text-align: left; }
+table.swimlane td, table.swimlane th { text-align: left; font-family: ui-monospace, monospace; font-size: 0.85em; }
+table.swimlane tr.violation td { background: #ffebe9; }
 `;
 
 function table(

@@ -244,8 +244,9 @@ function crossCheckSection(r: Results): string[] {
 }
 
 function fuzzSection(lane: LaneResult): string[] {
-  // Timelines are long; the mail carries each counterexample's one line, the HTML the timeline.
-  return ['', ...fuzzTextLines(lane.details as unknown as FuzzReport, 0)];
+  // Swimlanes are long; the mail carries each counterexample's line, violating step and replay
+  // command, the HTML the swimlane.
+  return ['', ...fuzzTextLines(lane.details as unknown as FuzzReport, { swimlaneSteps: 0 })];
 }
 
 const SECTIONS: Record<string, (lane: LaneResult) => string[]> = {

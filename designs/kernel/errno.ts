@@ -14,6 +14,7 @@ export const ERRNO = {
   EACCES: 13,
   EFAULT: 14,
   EBUSY: 16,
+  EEXIST: 17,
   EINVAL: 22,
   ENFILE: 23,
   EMFILE: 24,

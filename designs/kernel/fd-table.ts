@@ -1,9 +1,11 @@
 // struct file and a process's fd table (fs/file.c), as the designs need them:
 // refcounted files whose release runs when the last reference goes, the
 // lowest-free-fd rule, fget that takes a reference, dup, and a table that an
-// exiting task detaches (exit_files) before it closes the files, so that
-// fget() by the exiting task finds nothing.
+// exiting task detaches (exit_files) before it closes the files. After that
+// the task's current->files is NULL, and fget() (fs/file.c
+// __fget_files_rcu) dereferences it: an oops, not an EBADF.
 
+import { oops } from './oops.js';
 import { Refcount } from './refcount.js';
 import type { Op } from './step.js';
 import type { Trace } from './trace.js';
@@ -58,8 +60,13 @@ export class FdTable<P> {
     return this.detached ? undefined : this.fds.get(fd);
   }
 
-  /** fget(): the file at `fd` with a new reference, or undefined (EBADF). */
+  /**
+   * fget() by the task that owns this table: the file at `fd` with a new
+   * reference, or undefined (EBADF). After exit_files() the task has no
+   * table at all, and the lookup dereferences NULL.
+   */
   fget(fd: number): KFile<P> | undefined {
+    if (this.detached) oops(this.trace, `fget(${fd}) by pid ${this.pid} after exit_files()`);
     const file = this.peek(fd);
     // Planted bug: the lookup forgets to take its reference.
     if (!this.trace.mutations.has('fget-no-ref')) file?.refs.get();

@@ -3,47 +3,47 @@
 // the readers that were inside a section when it started. Readers that start
 // during the grace period do not delay it.
 
+import { ReadSections } from './rcu.js';
 import type { Op } from './step.js';
 import type { Trace } from './trace.js';
 
 export class Srcu {
-  private readonly readers = new Set<number>();
-  private nextToken = 1;
+  private readonly sections: ReadSections;
 
   constructor(
     readonly name: string,
     private readonly trace: Trace,
-  ) {}
+  ) {
+    this.sections = new ReadSections(`srcu ${name}`);
+  }
 
   /** srcu_read_lock(): enters a read section; returns its token. */
   readLock(): number {
-    const token = this.nextToken++;
-    this.readers.add(token);
+    const token = this.sections.enter();
     this.trace.emit({ kind: 'srcu-read-lock', srcu: this.name, token });
     return token;
   }
 
   /** srcu_read_unlock(): leaves the read section `token` opened. */
   readUnlock(token: number): void {
-    if (!this.readers.delete(token))
-      throw new Error(`BUG: srcu ${this.name} token ${token} not held`);
+    this.sections.leave(token);
     this.trace.emit({ kind: 'srcu-read-unlock', srcu: this.name, token });
   }
 
   /** The number of readers inside a section now. */
   get activeReaders(): number {
-    return this.readers.size;
+    return this.sections.active;
   }
 
   /** synchronize_srcu(): returns once every reader that was active at its start has left. */
   *synchronize(): Op<void> {
     yield { label: `synchronize_srcu(${this.name})` };
     // Planted bug: the grace period is skipped.
-    const waitsFor = this.trace.mutations.has('srcu-no-grace') ? [] : [...this.readers];
+    const waitsFor = this.trace.mutations.has('srcu-no-grace') ? [] : this.sections.snapshot();
     this.trace.emit({ kind: 'srcu-sync-start', srcu: this.name, waitsFor });
     yield {
       label: `synchronize_srcu(${this.name}): grace period`,
-      ready: () => waitsFor.every((t) => !this.readers.has(t)),
+      ready: () => this.sections.allLeft(waitsFor),
     };
     this.trace.emit({ kind: 'srcu-sync-end', srcu: this.name });
   }

@@ -16,16 +16,25 @@ export type TraceEvent =
     }
   | { readonly kind: 'srcu-sync-end'; readonly srcu: string }
   | {
+      readonly kind: 'grace-period-start';
+      readonly domain: string;
+      readonly waitsFor: readonly number[];
+    }
+  | { readonly kind: 'grace-period-end'; readonly domain: string }
+  | {
       readonly kind: 'slot-read';
       readonly table: string;
       readonly index: number;
       readonly program: number | null;
+      /** The struct member accessed, for tables of structs written member by member. */
+      readonly field?: string;
     }
   | {
       readonly kind: 'slot-write';
       readonly table: string;
       readonly index: number;
       readonly program: number | null;
+      readonly field?: string;
     }
   | {
       readonly kind: 'out-of-bounds';
@@ -58,6 +67,8 @@ export type TraceEvent =
       readonly where: string;
     }
   | { readonly kind: 'program-loaded'; readonly program: number; readonly pid: number }
+  /** The last reference is gone; the memory goes after a grace period (program-freed). */
+  | { readonly kind: 'program-released'; readonly program: number }
   | { readonly kind: 'program-freed'; readonly program: number }
   | {
       readonly kind: 'fd-install';
@@ -99,7 +110,16 @@ export type TraceEvent =
       readonly bpf: boolean;
     }
   | { readonly kind: 'ring-freed'; readonly ring: number }
-  | { readonly kind: 'process-exit'; readonly pid: number };
+  | { readonly kind: 'process-exit'; readonly pid: number }
+  /** The kernel dereferenced NULL outside a callback (an oops; the task died there). */
+  | { readonly kind: 'null-deref'; readonly where: string }
+  /** An io_uring completion was queued as task work of `task` (or of a kworker: fallback). */
+  | {
+      readonly kind: 'task-work';
+      readonly task: string;
+      readonly request: number;
+      readonly what: string;
+    };
 
 export interface TraceEntry {
   readonly seq: number;
@@ -132,9 +152,23 @@ export class Trace {
     this.entries.push({ seq: this.entries.length, step: this.step, actor: this.actor, event });
   }
 
-  /** Records a read or write of slot `index` of `table`, naming the program id there (null: empty). */
-  slot(access: 'read' | 'write', table: string, index: number, program: number | null): void {
-    this.emit({ kind: access === 'read' ? 'slot-read' : 'slot-write', table, index, program });
+  /**
+   * Records a read or write of slot `index` of `table` (of its member `field`
+   * where the slot is a struct), naming the program id there (null: empty).
+   */
+  slot(
+    access: 'read' | 'write',
+    table: string,
+    index: number,
+    program: number | null,
+    field?: string,
+  ): void {
+    const kind = access === 'read' ? 'slot-read' : 'slot-write';
+    this.emit(
+      field === undefined
+        ? { kind, table, index, program }
+        : { kind, table, index, program, field },
+    );
   }
 
   /** Records an access to index `index` of a `size`-entry table: memory past its end. */

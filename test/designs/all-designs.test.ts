@@ -59,11 +59,14 @@ for (const design of DESIGNS) {
       assert.equal(s.m.world.trace.ofKind('callback').length, 0);
     });
 
-    it('frees the program once every reference is gone', () => {
+    it('frees the program after a grace period once every reference is gone', () => {
       const s = registered(design, spec);
       assert.equal(submitAndSettle(s, 10), 42);
       unwrap(s.m.run(s.proc, s.m.ops.unregister(s.proc, s.reg)));
       if (design.id !== 'per-fd') unwrap(s.m.run(s.proc, s.m.world.close(s.proc, s.progFd)));
+      assert.equal(s.m.world.programs[0]?.released, true);
+      assert.equal(s.m.world.programs[0]?.freed, false, 'the free waits on a kworker');
+      assert.equal(s.m.settle().kind, 'done');
       assert.equal(s.m.world.programs[0]?.freed, true);
     });
   });

@@ -5,7 +5,16 @@ import { describe, it } from 'node:test';
 import { arrayXarray } from '../../designs/array-xarray.js';
 import { neg } from '../../designs/kernel/errno.js';
 import { programSpec } from '../../designs/world.js';
-import { errnoOf, registered, setup, submitAndSettle, unwrap } from '../helpers.js';
+import {
+  callbacksOf,
+  errnoOf,
+  finish,
+  registered,
+  setup,
+  stepUntil,
+  submitAndSettle,
+  unwrap,
+} from '../helpers.js';
 
 describe('array-xarray', () => {
   it('keeps ids below 256 in the array and the rest in the xarray', () => {
@@ -102,5 +111,41 @@ describe('array-xarray interleavings', () => {
       (locks[2]?.seq ?? 0) > (unlocks[1]?.seq ?? Infinity),
       'the second holder came after the first let go',
     );
+  });
+});
+
+describe('array-xarray torn reads', () => {
+  it('writes a registration into the array member by member, into the xarray as one pointer', () => {
+    for (const [id, writes] of [
+      [7, ['id', 'prep_fn', 'issue_fn', 'fail_fn', 'cleanup_fn']],
+      [300, [undefined]],
+    ] as const) {
+      const s = registered(arrayXarray, programSpec('p'), id);
+      const seen = s.m.world.trace
+        .ofKind('slot-write')
+        .filter((e) => e.event.index === id)
+        .map((e) => e.event.field);
+      assert.deepEqual(seen, writes, `id ${id}`);
+    }
+  });
+
+  it('loads an xarray entry once: zeroing it between the test and the call leaves the call on the old program', () => {
+    for (const [id, nullCalls, calls] of [
+      [7, 1, ['prep:prog1']],
+      [300, 0, ['prep:prog1', 'issue:prog1']],
+    ] as const) {
+      const s = registered(arrayXarray, programSpec('p'), id);
+      unwrap(s.m.run(s.proc, s.m.uring.submit(s.proc, s.ringFd, s.m.sqe(s.reg.name, 1, true))));
+      const worker = s.m.scheduler.actors.find((a) => a.name.startsWith('iowq:'));
+      assert.ok(worker);
+      stepUntil(s.m, worker, 'issue_fn: load');
+      const unreg = s.m.scheduler.add('unreg', s.m.ops.unregister(s.proc, s.reg), s.proc);
+      stepUntil(s.m, unreg, 'synchronize_srcu(uring_bpf_srcu): grace period');
+      finish(s.m, worker);
+      assert.equal(s.m.world.trace.ofKind('null-call').length, nullCalls, `id ${id}`);
+      assert.deepEqual(callbacksOf(s.m, 1), calls, `id ${id}`);
+      assert.equal(s.m.settle().kind, 'done');
+      assert.ok(s.m.world.trace.ofKind('callback').every((e) => !e.event.freed));
+    }
   });
 });

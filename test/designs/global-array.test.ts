@@ -22,12 +22,10 @@ describe('global-array register', () => {
     const s = registered(globalArray, programSpec('p'), 300);
     assert.equal(s.reg.name.kind === 'id' && s.reg.name.id, 300);
     const oob = s.m.world.trace.ofKind('out-of-bounds').map((e) => e.event);
+    // The issue_fn test, then the struct copy: one store per member.
     assert.deepEqual(
       oob.map((e) => [e.access, e.index]),
-      [
-        ['read', 300],
-        ['write', 300],
-      ],
+      [['read', 300], ...Array.from({ length: 5 }, () => ['write', 300])],
     );
   });
 
@@ -179,25 +177,94 @@ describe('global-array interleavings', () => {
     assert.deepEqual(callbacksOf(s.m, 1), ['prep:prog1', 'issue:prog2']);
   });
 
-  it('makes unregister wait in synchronize_srcu for an io-wq issue already inside its read section', () => {
+  it('makes unregister wait in synchronize_srcu for an io-wq issue inside its read section', () => {
     const s = registered(globalArray, programSpec('p'), 7);
     unwrap(s.m.run(s.proc, s.m.uring.submit(s.proc, s.ringFd, s.m.sqe(s.reg.name, 1, true))));
     const worker = s.m.scheduler.actors.find((a) => a.name.startsWith('iowq:'));
     assert.ok(worker);
-    stepUntil(s.m, worker, 'issue_fn'); // the slot was read inside the read section
+    stepUntil(s.m, worker, 'issue: read bpf_ops[op]'); // inside the read section, nothing loaded yet
     unwrap(s.m.run(s.proc, s.m.world.close(s.proc, s.progFd))); // only the link holds the program now
     const unreg = s.m.scheduler.add('unreg', s.m.ops.unregister(s.proc, s.reg), s.proc);
     stepUntil(s.m, unreg, 'synchronize_srcu(uring_bpf_srcu): grace period');
     assert.equal(s.m.scheduler.runnable().includes(unreg), false, 'blocked by the reader');
     finish(s.m, worker);
-    assert.equal(s.m.world.programs[0]?.freed, false, 'not freed while unregister waits');
-    assert.equal(s.m.settle().kind, 'done');
-    assert.deepEqual(callbacksOf(s.m, 1), ['prep:prog1', 'issue:prog1']);
-    assert.ok(
-      s.m.world.trace.ofKind('callback').every((e) => !e.event.freed),
-      'no callback ran on a freed program',
+    assert.equal(
+      s.m.world.programs[0]?.released,
+      false,
+      'the link holds it while unregister waits',
     );
+    assert.equal(s.m.settle().kind, 'done');
+    assert.deepEqual(callbacksOf(s.m, 1), ['prep:prog1'], 'the issue found the slot zeroed');
+    assert.equal(s.m.world.rings[0]?.cq[0]?.res, neg('ECANCELED'));
+    assert.equal(s.m.world.trace.ofKind('null-call').length, 0);
     assert.equal(s.m.world.programs[0]?.freed, true, 'freed once unregister finished');
+  });
+
+  it("calls NULL when ->unreg() zeroes issue_fn between the io-wq issue's test and its call", () => {
+    const s = registered(globalArray, programSpec('p'), 7);
+    unwrap(s.m.run(s.proc, s.m.uring.submit(s.proc, s.ringFd, s.m.sqe(s.reg.name, 1, true))));
+    const worker = s.m.scheduler.actors.find((a) => a.name.startsWith('iowq:'));
+    assert.ok(worker);
+    stepUntil(s.m, worker, 'issue_fn: load'); // the test loaded issue_fn: set
+    const unreg = s.m.scheduler.add('unreg', s.m.ops.unregister(s.proc, s.reg), s.proc);
+    stepUntil(s.m, unreg, 'synchronize_srcu(uring_bpf_srcu): grace period'); // every member zeroed
+    assert.equal(s.m.scheduler.runnable().includes(unreg), false, 'still waits for the reader');
+    finish(s.m, worker);
+    const nulls = s.m.world.trace.ofKind('null-call');
+    assert.deepEqual(
+      nulls.map((e) => [e.actor, e.event.request, e.event.callback]),
+      [['iowq:req1', 1, 'issue']],
+      'the second load of issue_fn read NULL',
+    );
+    assert.deepEqual(callbacksOf(s.m, 1), ['prep:prog1']);
+    assert.equal(s.m.settle().kind, 'done');
+  });
+
+  it("lets an io-wq issue between two member writes of a copy run the new registration's issue_fn", () => {
+    // A slot without issue_fn can be registered over; the copy lands one member at a time.
+    const s = registered(globalArray, programSpec('old', { issue: null }), 7);
+    unwrap(s.m.run(s.proc, s.m.uring.submit(s.proc, s.ringFd, s.m.sqe(s.reg.name, 1, true))));
+    const hostile = s.m.world.createProcess({ name: 'hostile', ns: 1 });
+    const evil = unwrap(s.m.run(hostile, s.m.world.loadProgram(hostile, programSpec('evil'))));
+    const reg = s.m.scheduler.add(
+      'reg',
+      s.m.ops.register(hostile, { progFd: evil, id: 7 }),
+      hostile,
+    );
+    stepUntil(s.m, reg, 'bpf_ops[7].fail_fn'); // id, prep_fn and issue_fn are prog2's
+    const members = new Map<string, number | null>();
+    for (const e of s.m.world.trace.ofKind('slot-write'))
+      if (e.event.index === 7 && e.event.field !== undefined)
+        members.set(e.event.field, e.event.program);
+    assert.deepEqual(Object.fromEntries(members), {
+      id: 2,
+      prep_fn: 2,
+      issue_fn: 2,
+      fail_fn: 1,
+      cleanup_fn: 1,
+    });
+    const worker = s.m.scheduler.actors.find((a) => a.name.startsWith('iowq:'));
+    assert.ok(worker);
+    finish(s.m, worker);
+    assert.deepEqual(callbacksOf(s.m, 1), ['prep:prog1', 'issue:prog2']);
+    assert.equal(s.m.settle().kind, 'done');
+  });
+
+  it("runs another registration's fail_fn on a ring without the setup flag: its ->fail() takes no lock the copy takes", () => {
+    const s = registered(globalArray, programSpec('old', { issue: null }), 0);
+    const plain = unwrap(s.m.run(s.proc, s.m.uring.setup(s.proc, { bpf: false })));
+    // prep fails with EACCES before storing the op, so ->fail() reads slot 0.
+    const sub = s.m.scheduler.add(
+      'sub',
+      s.m.uring.submit(s.proc, plain, s.m.sqe({ kind: 'id', id: 9 }, 1)),
+      s.proc,
+    );
+    stepUntil(s.m, sub, 'fail_fn: load'); // the test loaded prog1's fail_fn
+    const hostile = s.m.world.createProcess({ name: 'hostile', ns: 1 });
+    const evil = unwrap(s.m.run(hostile, s.m.world.loadProgram(hostile, programSpec('evil'))));
+    unwrap(s.m.run(hostile, s.m.ops.register(hostile, { progFd: evil, id: 0 })));
+    finish(s.m, sub);
+    assert.deepEqual(callbacksOf(s.m, 1), ['fail:prog2'], 'the second load read the new copy');
   });
 
   it('cannot register while a submitter holds uring_lock', () => {

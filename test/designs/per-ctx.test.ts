@@ -120,6 +120,58 @@ describe('per-ctx unregister', () => {
     assert.deepEqual(order, ['callback', 'slot-write'], 'cleanup ran before the slot was cleared');
   });
 
+  it('deadlocks when the unregistering thread submitted the request: its free is its own task work', () => {
+    const s = registered(perCtx, programSpec('p'), 3);
+    const w = s.m.world;
+    const sqe = s.m.sqe(s.reg.name, 1, true);
+    const thread = s.m.scheduler.add(
+      'thread',
+      (function* () {
+        yield* w.userSyscall(s.proc, s.m.uring.submit(s.proc, s.ringFd, sqe));
+        yield* w.userSyscall(s.proc, s.m.ops.unregister(s.proc, s.reg));
+      })(),
+      s.proc,
+    );
+    // The thread runs first until it blocks in ->unreg(); io-wq then completes the request and
+    // queues its free (and the cleanup that drops the slot reference) on the blocked thread.
+    const outcome = s.m.settle();
+    assert.equal(outcome.kind, 'deadlock');
+    assert.ok(outcome.kind === 'deadlock');
+    assert.deepEqual(outcome.blocked, [
+      { actor: 'thread', waitingFor: 'wait_event(bpf_wq, refcount == 0)', ownWork: 1 },
+    ]);
+    assert.equal(thread.done, false);
+    assert.deepEqual(
+      w.trace.ofKind('task-work').map((e) => [e.event.task, e.event.what]),
+      [['thread', 'free']],
+    );
+  });
+
+  it('does not deadlock when io-wq finishes before the thread unregisters', () => {
+    const s = registered(perCtx, programSpec('p'), 3);
+    const w = s.m.world;
+    s.m.scheduler.add(
+      'thread',
+      (function* () {
+        yield* w.userSyscall(
+          s.proc,
+          s.m.uring.submit(s.proc, s.ringFd, s.m.sqe(s.reg.name, 1, true)),
+        );
+        yield* w.userSyscall(s.proc, s.m.ops.unregister(s.proc, s.reg));
+      })(),
+      s.proc,
+    );
+    // Let io-wq (added second) run whenever it can: the free is queued while the thread is
+    // still in io_uring_enter, which runs it on the way out.
+    const iowq = s.m.scheduler.actors.length; // the next actor: spawned by the thread's submit
+    const priorities = Array.from({ length: iowq + 1 }, (_, i) => (i === iowq ? 9 : 0));
+    assert.equal(s.m.scheduler.runPriorities(priorities, []).kind, 'done');
+    assert.deepEqual(
+      w.trace.ofKind('callback').map((e) => e.event.callback),
+      ['prep', 'issue', 'cleanup'],
+    );
+  });
+
   it('starves while new requests keep arriving: prep admits while refcount != 0', () => {
     const s = registered(perCtx, programSpec('p'), 3);
     const submit = (ud: number) =>
@@ -173,17 +225,43 @@ describe('per-ctx unregister', () => {
     );
   });
 
-  it('cannot resolve ring_fd from an exiting task: the slot keeps a freed program', () => {
+  it('->unreg() in an exiting task oopses: exit_files() already left current->files NULL', () => {
     const s = registered(perCtx, programSpec('p'), 1);
     // Another process shares the ring (its fd passed over a socket), then the registrant dies.
     const peer = s.m.world.createProcess({ name: 'peer' });
     const peerRing = unwrap(s.m.run(s.proc, s.m.world.passFd(s.proc, s.ringFd, peer)));
-    unwrap(s.m.run(s.proc, s.m.world.exit(s.proc)));
-    const unreg = s.m.world.trace.ofKind('unregistered').map((e) => e.event.ret);
-    assert.deepEqual(unreg, [neg('EBADF')], '->unreg() failed silently');
-    assert.equal(s.m.world.programs[0]?.freed, true);
+    // exit_task_work() runs the link's __fput (newest first), whose ->unreg() fgets ring_fd.
+    assert.throws(() => s.m.run(s.proc, s.m.world.exit(s.proc)), /oopsed: fget\(3\)/);
+    assert.equal(s.m.world.trace.ofKind('null-deref').length, 1);
+    assert.deepEqual(s.m.world.trace.ofKind('unregistered'), [], '->unreg() never returned');
+    // The task died inside ->unreg(): the link's program reference is never dropped and the slot keeps it.
+    assert.equal(s.m.world.programs[0]?.freed, false);
     unwrap(s.m.run(peer, s.m.uring.submit(peer, peerRing, s.m.sqe(s.reg.name, 1))));
-    const calls = s.m.world.trace.ofKind('callback').map((e) => [e.event.callback, e.event.freed]);
-    assert.deepEqual(calls[0], ['prep', true], 'prep_fn of a freed program ran');
+    const calls = s.m.world.trace
+      .ofKind('callback')
+      .map((e) => [e.event.callback, e.event.program]);
+    assert.deepEqual(calls[0], ['prep', 1], "the peer's request runs the dead process's program");
+  });
+
+  it('->unreg() from a kworker finds no fd (init_files): the slot keeps the program, no oops', () => {
+    const s = registered(perCtx, programSpec('p'), 1);
+    const link = s.reg.linkFd ?? -1;
+    // Pinned in bpffs, the link outlives the fd; the last put then comes from a kworker (proc null).
+    unwrap(s.m.run(s.proc, s.m.world.pinLink(s.proc, link)));
+    unwrap(s.m.run(s.proc, s.m.world.close(s.proc, link)));
+    const pinned = s.m.world.pinned[0];
+    assert.ok(pinned);
+    s.m.run(
+      null,
+      (function* () {
+        s.m.world.fput(pinned);
+        yield* s.m.world.runTaskWork();
+      })(),
+    );
+    assert.equal(s.m.world.trace.ofKind('null-deref').length, 0);
+    assert.deepEqual(
+      s.m.world.trace.ofKind('unregistered').map((e) => e.event.ret),
+      [neg('EBADF')],
+    );
   });
 });

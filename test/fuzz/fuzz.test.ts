@@ -1,6 +1,7 @@
 // The fuzzer itself: the corpus of counterexamples still fails the way it
-// was saved (verdicts cannot change silently), a run is the same on one
-// worker or two, planted bugs are caught, and bad options are one line.
+// was saved (verdicts cannot change silently; one test per file, so a
+// damaged file fails alone, by name), a run is the same on one worker or
+// two, planted bugs are caught, and bad options are one line.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,7 +12,6 @@ import { loadCorpus } from '../../fuzz/corpus.js';
 import { explain, type JobResult } from '../../fuzz/engine.js';
 import { runMatrix } from '../../fuzz/matrix.js';
 import { mutantsOf } from '../../fuzz/mutants.js';
-import { timeline } from '../../fuzz/timeline.js';
 
 const CLI = fileURLToPath(new URL('../../fuzz/cli.js', import.meta.url));
 
@@ -22,14 +22,16 @@ describe('counterexample corpus', () => {
     assert.ok(corpus.length > 0);
   });
 
-  for (const { file, entry } of corpus) {
-    it(`${file}: still violates ${entry.property} the same way`, () => {
-      const now = explain(entry.design, entry.property, entry.scenario);
+  for (const item of corpus) {
+    it(`${item.file}: still violates its property the same way`, () => {
+      const { entry } = item;
+      assert.ok(entry !== null, `${item.file}: ${item.problem}`);
+      const now = explain(entry.design, entry.property, entry.scenario, entry.mutant ?? null);
       assert.ok(
         now !== null,
-        `${entry.design} no longer violates ${entry.property} with the saved scenario`,
+        `${item.file}: ${entry.design} no longer violates ${entry.property} with the saved scenario`,
       );
-      assert.equal(now.message, entry.message);
+      assert.equal(now.message, entry.message, item.file);
     });
   }
 });
@@ -101,13 +103,24 @@ describe('fuzz runs', () => {
 });
 
 describe('fuzz output', () => {
-  it('draws timelines within 78 columns', () => {
-    const lines = timeline([
-      { actor: 'a0:exclusive', label: 'start', waiting: [] },
-      { actor: 'a1:hostile', label: 'x'.repeat(200), waiting: [] },
-    ]);
-    assert.ok(lines.every((l) => l.length <= 78));
-    assert.equal(lines.length, 2, 'the start step is left out');
+  it('prints each counterexample with its replay command and marked swimlane, within 80 columns', () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        ...['--designs', 'global-array', '--properties', 'bounds', '--protocols', 'mixed'],
+      ].concat(['--runs', '30', '--no-mutants', '--no-corpus', '--jobs', '1']),
+      { encoding: 'utf8', env: { ...process.env, CI: 'true' } },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.trimEnd().split('\n');
+    for (const l of lines) assert.ok(l.length <= 80 && !l.includes('\t'), l);
+    assert.ok(
+      lines.includes('  replay: npm run fuzz -- --replay fuzz/corpus/global-array--bounds.json'),
+      run.stdout,
+    );
+    assert.equal(lines.filter((l) => l.startsWith('  >>')).length, 1, run.stdout);
+    assert.match(run.stdout, /violated at step \d+ \(a\d+:hostile: /);
   });
 
   it('answers bad options with one line and exit 2', () => {

@@ -25,6 +25,8 @@ describe('fd table and files', () => {
     unwrap(m.run(p, m.world.close(p, fd)));
     assert.equal(m.world.programs[0]?.freed, false);
     unwrap(m.run(q, m.world.close(q, passed)));
+    assert.equal(m.world.programs[0]?.released, true);
+    assert.equal(m.settle().kind, 'done', 'the free ran after its grace period');
     assert.equal(m.world.programs[0]?.freed, true);
   });
 
@@ -48,7 +50,7 @@ describe('fd table and files', () => {
     const fd = unwrap(m.run(p, m.world.loadProgram(p, programSpec('a'))));
     unwrap(m.run(p, m.world.exit(p)));
     assert.equal(p.fds.peek(fd), undefined);
-    assert.equal(m.world.programs[0]?.freed, true);
+    assert.equal(m.world.programs[0]?.released, true);
     assert.equal(errnoOf(m.run(p, m.world.exit(p))), 'ESRCH');
   });
 });
