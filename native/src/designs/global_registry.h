@@ -37,6 +37,9 @@ struct bpf_ops_slot {
 
 _Static_assert(sizeof(struct bpf_ops_slot) == 40, "struct uring_bpf_ops is 40 bytes");
 
+/* Its fields: a struct copy writes each one, so a copy past the array's end is that many bad writes. */
+#define BPF_OPS_FIELDS (1 + CB_COUNT)
+
 /* bpf_ops[id] = *ops (prog's callbacks), or = (struct uring_bpf_ops){0} for NULL: one store per field. */
 void bpf_ops_slot_write(struct bpf_ops_slot *slot, unsigned short id, struct program *prog);
 /* True when any field is set: a registration is there, as a struct_ops listing shows it. */
@@ -50,6 +53,8 @@ bool bpf_ops_slot_used(struct bpf_ops_slot *slot);
 struct ops_ref {
 	struct bpf_ops_slot *slot;
 	struct program *value;
+	/* Set when `slot` lies past the array's end: each load is a bad read, counted in this world. */
+	struct world *past_end;
 };
 
 /* One load of callback `cb`'s pointer: the program whose trampoline it is, or NULL. */
