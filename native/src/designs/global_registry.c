@@ -36,7 +36,7 @@ void bpf_ops_slot_write(struct bpf_ops_slot *slot, unsigned short id, struct pro
 
 bool bpf_ops_slot_used(struct bpf_ops_slot *slot)
 {
-	bool used = atomic_load_explicit(&slot->id, memory_order_acquire) != 0;
+	bool used = false;
 
 	for (int cb = 0; cb < CB_COUNT; cb++)
 		used = used || atomic_load_explicit(&slot->fn[cb], memory_order_acquire);

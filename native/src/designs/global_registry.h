@@ -42,7 +42,12 @@ _Static_assert(sizeof(struct bpf_ops_slot) == 40, "struct uring_bpf_ops is 40 by
 
 /* bpf_ops[id] = *ops (prog's callbacks), or = (struct uring_bpf_ops){0} for NULL: one store per field. */
 void bpf_ops_slot_write(struct bpf_ops_slot *slot, unsigned short id, struct program *prog);
-/* True when any field is set: a registration is there, as a struct_ops listing shows it. */
+/*
+ * True when any callback pointer is set: a registration is there, as a
+ * struct_ops listing shows it (designs/global-registry.ts OpsArray.used()).
+ * The id field cannot say: a copy of a registration at id 0 leaves it 0, and
+ * a registration whose callbacks are all NULL occupies nothing ->reg() tests.
+ */
 bool bpf_ops_slot_used(struct bpf_ops_slot *slot);
 
 /*
