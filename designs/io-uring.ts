@@ -136,6 +136,36 @@ export class IoUring {
     return ok(req.id);
   }
 
+  /**
+   * io_uring_enter(IORING_ENTER_GETEVENTS): waits until `done()` holds,
+   * running the ring's local completions (DEFER_TASKRUN, submitter task
+   * only) and the caller's own task work meanwhile (io_cqring_wait()).
+   */
+  *getEvents(proc: Process, ringFd: number, done: (ring: Ring) => boolean): Op<Result<void>> {
+    yield* at('io_uring_enter(GETEVENTS)');
+    const found = fgetRing(this.world, proc, ringFd);
+    if (!found.ok) return found;
+    const { ring, file } = found.value;
+    const w = this.world;
+    const task = w.trace.actor;
+    const mine = ring.deferTaskrun && ring.submitterTask?.task === task;
+    if (ring.deferTaskrun && ring.submitterTask !== null && !mine) {
+      w.fput(file);
+      return fail('EEXIST');
+    }
+    for (;;) {
+      if (mine) yield* w.runLocalWork(ring);
+      yield* w.runTaskWork(task);
+      if (done(ring)) break;
+      yield* waitUntil(
+        `io_cqring_wait(ring#${ring.id})`,
+        () => done(ring) || (mine && ring.localWork.length > 0) || w.pendingWork(task) > 0,
+      );
+    }
+    w.fput(file);
+    return ok(undefined);
+  }
+
   /** io_queue_iowq(): the request is issued later by an io-wq worker actor. */
   private punt(req: Request): void {
     req.state = 'queued';

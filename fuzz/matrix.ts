@@ -35,6 +35,8 @@ export interface MutantResult {
   readonly killed: boolean;
   /** The property that caught it, or null. */
   readonly by: PropertyName | null;
+  /** The property that names its real effect (tried first). */
+  readonly effect: PropertyName | null;
   /** Properties tried, in order, until one caught it. */
   readonly tried: readonly PropertyName[];
   readonly result: JobResult | null;
@@ -172,10 +174,14 @@ export async function runMatrix(
         (x, y) => MUTANT_ORDER.indexOf(x) - MUTANT_ORDER.indexOf(y),
       );
       for (const mutant of mutantsOf(d.name)) {
+        // The property naming the bug's real effect goes first.
+        const effect = MUTANTS[mutant]?.effect;
+        const mine = effect !== undefined && order.includes(effect) ? [effect] : [];
+        const props = [...mine, ...order.filter((p) => p !== effect)];
         mutantTasks.push({
           design: d.name,
           mutant,
-          task: { kind: 'mutant', specs: order.map((p) => spec(d.name, mutant, 'mixed', p)) },
+          task: { kind: 'mutant', specs: props.map((p) => spec(d.name, mutant, 'mixed', p)) },
         });
       }
     }
@@ -192,6 +198,7 @@ export async function runMatrix(
       design: t.design,
       mutant: t.mutant,
       what: MUTANTS[t.mutant]?.what ?? '',
+      effect: MUTANTS[t.mutant]?.effect ?? null,
       killed: kill !== null,
       by: kill?.property ?? null,
       tried: runs.map((r) => r.property),

@@ -3,69 +3,103 @@
 // (grep the name), and each design lists at least three that touch code it
 // runs. A mutant is killed when the fuzzer finds a scenario on which a
 // property fails with the bug planted and holds on the design as written.
+// Each names the property of its real effect, which is tried first; a
+// kill by another property is reported as such.
+
+import type { PropertyName } from './properties.js';
 
 export interface Mutant {
   readonly name: string;
+  /** The property that names what the bug does; the fuzzer tries it first. */
+  readonly effect: PropertyName;
   readonly what: string;
 }
 
 export const MUTANTS: Record<string, Mutant> = {
   'mutex-no-exclusion': {
     name: 'mutex-no-exclusion',
+    effect: 'null-call',
     what: 'mutex_lock() stops excluding: a check-and-set split across the lock',
   },
   'srcu-no-grace': {
     name: 'srcu-no-grace',
+    // Unregister returns while an io-wq reader is between its two loads; the next registration's
+    // copy then lands under it, and the reader calls a program its submitter never registered.
+    effect: 'hijack',
     what: 'synchronize_srcu() returns without waiting for readers',
   },
   'no-srcu-read-lock': {
     name: 'no-srcu-read-lock',
+    effect: 'null-call',
     what: 'the io-wq issue reads the global table outside an SRCU read section',
   },
-  'fget-no-ref': { name: 'fget-no-ref', what: 'fget() forgets to take its file reference' },
-  'double-fput': { name: 'double-fput', what: 'a freed request drops its file reference twice' },
-  'skip-cleanup-flag': { name: 'skip-cleanup-flag', what: 'prep does not set REQ_F_NEED_CLEANUP' },
+  'fget-no-ref': {
+    name: 'fget-no-ref',
+    effect: 'use-after-free',
+    what: 'fget() forgets to take its file reference',
+  },
+  'double-fput': {
+    name: 'double-fput',
+    effect: 'use-after-free',
+    what: 'a freed request drops its file reference twice',
+  },
+  'skip-cleanup-flag': {
+    name: 'skip-cleanup-flag',
+    effect: 'pairing',
+    what: 'prep does not set REQ_F_NEED_CLEANUP',
+  },
   'rsrc-node-no-ref': {
     name: 'rsrc-node-no-ref',
+    effect: 'use-after-free',
     what: 'a request uses a fixed-file node without taking a reference',
   },
   'drop-index-check': {
     name: 'drop-index-check',
+    effect: 'bounds',
     what: 'io_file_get_fixed() without its bounds check',
   },
   'skip-prep-refcount': {
     name: 'skip-prep-refcount',
+    effect: 'use-after-free',
     what: "per-ctx prep does not take the slot's refcount",
   },
   'unreg-no-wait': {
     name: 'unreg-no-wait',
+    effect: 'use-after-free',
     what: 'per-ctx unregister clears the slot without waiting for requests',
   },
   'drop-op-bounds-check': {
     name: 'drop-op-bounds-check',
+    effect: 'bounds',
     what: 'per-ctx prep uses the op id without checking it against 16',
   },
   'drop-bounds-check': {
     name: 'drop-bounds-check',
+    effect: 'bounds',
     what: "the +bounds-fix variant's id check is gone",
   },
   'unreg-keeps-entry': {
     name: 'unreg-keeps-entry',
+    effect: 'use-after-free',
     what: '->unreg() leaves the registration in the global table: its pointers outlive the program',
   },
   'xa-entry-reloaded': {
     name: 'xa-entry-reloaded',
+    effect: 'null-call',
     what: 'the xarray entry is looked up again for the call: test and call can see different entries',
   },
   'prep-skips-null-test': {
     name: 'prep-skips-null-test',
+    effect: 'null-call',
     what: '->prep() calls prep_fn without testing it: a program without one is called through NULL',
   },
-  // Planted in no design yet: with every fuzzed ring on the setup flag, each caller inside a
-  // program is also under uring_lock or SRCU, which keep the free from starting. An unlocked
-  // ->fail() on a ring without the flag is the caller it exposes (test/designs/global-alloc.test.ts).
+  // Exposed by an unlocked caller: ->fail() on a ring without the setup flag takes neither
+  // uring_lock nor SRCU, so only the grace period keeps the program alive under it. Planted in
+  // global-alloc only: v1's array reloads the member for the call, and unregister has cleared it
+  // before the program can go, so a missing grace period shows there as nothing but a NULL call.
   'rcu-no-grace': {
     name: 'rcu-no-grace',
+    effect: 'use-after-free',
     what: 'a released program is freed without waiting for callers still inside it',
   },
 };
@@ -86,7 +120,12 @@ export const DESIGN_MUTANTS: Record<string, readonly string[]> = {
   'per-ctx+unregistering-bit': PER_CTX,
   'per-fd': ['fget-no-ref', 'double-fput', 'skip-cleanup-flag'],
   'per-fd-fixed': ['rsrc-node-no-ref', 'drop-index-check', 'skip-cleanup-flag'],
-  'global-alloc': ['unreg-keeps-entry', 'xa-entry-reloaded', 'prep-skips-null-test'],
+  'global-alloc': [
+    'unreg-keeps-entry',
+    'xa-entry-reloaded',
+    'prep-skips-null-test',
+    'rcu-no-grace',
+  ],
 } satisfies Record<string, readonly (keyof typeof MUTANTS)[]>;
 
 /** Mutants for a design name; a design with no entry has none (say so in reports). */

@@ -140,6 +140,29 @@ function* submit(
   if (r.ok) env.log.submits.push({ actor: env.actor, pid: proc.pid, request: r.value, intended });
 }
 
+/**
+ * Waits for the CQEs of every request this actor submitted on the ring
+ * (io_uring_wait_cqe_nr), as a caller does before it tears down what they
+ * use. A request that will never complete (parked) is given up on, as a
+ * caller with a timeout would.
+ */
+function* reap(env: ActorEnv, proc = env.proc, ringFd = env.ringFd) {
+  const mine = env.log.submits.filter((s) => s.actor === env.actor && s.pid === proc.pid);
+  const world = env.m.world;
+  yield* sys(
+    env,
+    env.m.uring.getEvents(proc, ringFd, (ring) =>
+      mine.every(
+        (s) =>
+          ring.cq.some((c) => c.request === s.request) ||
+          world.requests.find((r) => r.id === s.request)?.state === 'parked' ||
+          world.requests.find((r) => r.id === s.request)?.ring !== ring,
+      ),
+    ),
+    proc,
+  );
+}
+
 function* unregister(env: ActorEnv, reg: Registration, program: number, proc = env.proc) {
   if (!proc.alive) throw new ProcessExited(proc.name);
   const record: UnregisterRecord = { actor: env.actor, program, startSeq: seq(env), endSeq: null };
@@ -164,9 +187,11 @@ function* exclusive(env: ActorEnv): Op<void> {
   if (closeEarly) yield* sys(env, env.m.world.close(env.proc, loaded.fd));
   for (const async of env.plan.requests)
     yield* submit(env, reg.value.name, loaded.program.id, async);
+  yield* reap(env);
   yield* unregister(env, reg.value, loaded.program.id);
   // After removing its program, the caller's requests on the old name must fail.
   yield* submit(env, reg.value.name, null, false);
+  yield* reap(env);
   if (!closeEarly) yield* sys(env, env.m.world.close(env.proc, loaded.fd));
 }
 
@@ -197,6 +222,7 @@ function* sharedById(env: ActorEnv): Op<void> {
     return;
   }
   for (const async of env.plan.requests) yield* submit(env, name, intended, async);
+  yield* reap(env);
 }
 
 /**
@@ -251,6 +277,7 @@ function* restart(env: ActorEnv): Op<void> {
   } else return;
   for (const async of env.plan.requests.slice(half))
     yield* submit(env, name, intended, async, proc, ring.value);
+  yield* reap(env, proc, ring.value);
   if (reg.ok) yield* unregister(env, reg.value, again.program.id, proc);
 }
 
@@ -265,10 +292,12 @@ function* hostile(env: ActorEnv): Op<void> {
     if (!reg.ok) continue;
     for (const async of env.plan.requests)
       yield* submit(env, reg.value.name, loaded.program.id, async);
+    yield* reap(env);
     if (round < env.plan.extra) yield* unregister(env, reg.value, loaded.program.id);
   }
   // A probe at a name it never registered: an id, fd or slot straight from its plan.
   yield* submit(env, rawName(env), 'team', false);
+  yield* reap(env);
 }
 
 /** The name `plan.id` spells in this design, registered or not. */

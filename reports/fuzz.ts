@@ -60,6 +60,14 @@ const designsOf = (report: FuzzReport) => [...new Set(report.results.map((r) => 
 const propertiesOf = (report: FuzzReport) =>
   PROPERTIES.filter((p) => report.results.some((r) => r.property === p));
 
+/** ' (not by its named effect, X)' when a planted bug was caught by another property than the one naming it. */
+function offEffect(m: FuzzReport['mutants'][number]): string {
+  const effect = m.effect ?? null;
+  return m.killed && effect !== null && m.by !== effect
+    ? ` (its named effect, ${effect}, held)`
+    : '';
+}
+
 /** Killed and total mutants. */
 export function mutationScore(report: FuzzReport): { killed: number; total: number } {
   return { killed: report.mutants.filter((m) => m.killed).length, total: report.mutants.length };
@@ -131,7 +139,7 @@ export function fuzzTextLines(report: FuzzReport, opts: FuzzTextOptions = {}): s
     for (const m of report.mutants) {
       out.push(
         ...wrap(
-          `${m.killed ? 'caught' : 'MISSED'} ${m.design} ${m.mutant}${m.by === null ? '' : ` by ${m.by}`}: ${m.what}`,
+          `${m.killed ? 'caught' : 'MISSED'} ${m.design} ${m.mutant}${m.by === null ? '' : ` by ${m.by}`}${offEffect(m)}: ${m.what}`,
           78,
           '  ',
         ),
@@ -220,7 +228,7 @@ export function fuzzHtml(report: FuzzReport, corpusDir = CORPUS_DIR): string {
   const mutants = report.mutants
     .map(
       (m) =>
-        `<li>${m.killed ? 'caught' : '<b>missed</b>'}: ${esc(m.design)} ${esc(m.mutant)}${m.by === null ? '' : ` by ${esc(m.by)}`} (${esc(m.what)})</li>`,
+        `<li>${m.killed ? 'caught' : '<b>missed</b>'}: ${esc(m.design)} ${esc(m.mutant)}${m.by === null ? '' : ` by ${esc(m.by)}`}${esc(offEffect(m))} (${esc(m.what)})</li>`,
     )
     .join('');
   const details = examples
