@@ -140,18 +140,36 @@ void task_work_run(void)
 	if (!t)
 		bug("task_work_run() outside any task");
 	for (;;) {
-		struct task_work *w = take_works(t);
+		struct task_work_batch batch = { .rest = take_works(t), .outer = t->running };
 
-		if (!w)
+		if (!batch.rest)
 			return;
-		while (w) {
-			struct task_work *next = w->next;
+		t->running = &batch;
+		while (batch.rest) {
+			struct task_work *w = batch.rest;
+			void (*fn)(void *) = w->fn;
+			void *arg = w->arg;
 
-			w->fn(w->arg);
+			batch.rest = w->next;
 			free(w);
-			w = next;
+			fn(arg);
+		}
+		t->running = batch.outer;
+	}
+}
+
+/* An oops or a hang ends the task inside task_work_run(): the work it took and never ran goes. */
+static void drop_unrun_work(struct task *t)
+{
+	for (struct task_work_batch *b = t->running; b; b = b->outer) {
+		while (b->rest) {
+			struct task_work *next = b->rest->next;
+
+			free(b->rest);
+			b->rest = next;
 		}
 	}
+	t->running = NULL;
 }
 
 void exit_task_work(void)
@@ -257,6 +275,7 @@ void task_wait_event(bool (*done)(void *), void *arg, pthread_mutex_t *lock, pth
 				/* Asleep for good: a quiescent state from now on. */
 				atomic_store(&t->dead, true);
 				task_sleep_begin(t);
+				drop_unrun_work(t);
 				longjmp(*t->unwind, UNWIND_HANG);
 			}
 		}
@@ -299,6 +318,7 @@ void task_oops(void)
 		bug("an oops outside a guarded kernel entry");
 	atomic_fetch_add(&t->domain->oopses, 1);
 	atomic_store(&t->dead, true);
+	drop_unrun_work(t);
 	longjmp(*t->unwind, UNWIND_OOPS);
 }
 

@@ -47,6 +47,12 @@ struct task_work {
 	struct task_work *next;
 };
 
+/* A batch task_work_run() took and has not finished: what an oops or a hang leaves unrun. */
+struct task_work_batch {
+	struct task_work *rest;
+	struct task_work_batch *outer;	/* the batch of a task_work_run() this one runs inside */
+};
+
 /* What the tasks of one world share. */
 struct task_domain {
 	pthread_mutex_t lock;		/* the task list */
@@ -72,6 +78,7 @@ struct task {
 	pthread_mutex_t lock;			/* works, and the sleeps woken through `wake` */
 	pthread_cond_t wake;			/* an interruptible sleeper: TWA_SIGNAL, CQEs */
 	struct task_work *works;		/* task_works: newest first */
+	struct task_work_batch *running;	/* the batches task_work_run() is in, innermost first */
 	bool works_exited;			/* exit_task_work() is done: task_work_add() fails */
 	bool exiting;				/* PF_EXITING */
 	atomic_bool in_syscall;			/* inside a syscall (or running its task work): not idle */
