@@ -4,8 +4,9 @@
 // and missing completion must stay 0 (use-after-free calls through a stale
 // ops pointer, the posted request path's own, aside); with names per ring,
 // threads also register on each other's rings while those rings submit;
-// designs with a setup flag also get rings without it. Then per-ctx's
-// self-deadlock, pinned by a watchdog. Skips with the reason when the addon
+// designs with a setup flag also get rings without it. Then exit()'s oops
+// and hang in sequential worlds, and per-ctx's self-deadlock, pinned by a
+// watchdog. Skips with the reason when the addon
 // or the binary is not built.
 
 import assert from 'node:assert/strict';
@@ -106,11 +107,18 @@ describe('standalone iou-stress', {
     });
     assert.equal(run.status, 0, run.stdout + run.stderr);
     const all = run.stdout.trim().split('\n');
-    const lines = all.filter((line) => !line.startsWith('self-deadlock '));
+    const lines = all.filter(
+      (line) => !line.startsWith('self-deadlock ') && !line.startsWith('exit-paths '),
+    );
     const names = lines.map((line) => line.split(/\s+/)[0]);
     if (native.ok) assert.deepEqual(names, designs);
     else assert.ok(lines.length > 0);
     for (const line of lines) assert.match(line, /^\S+\s+ok\s/);
+    // Then exit(): per-ctx's oops in exit_task_work(), global-array's exit kept waiting by a parked request.
+    assert.match(
+      all.at(-2) ?? '',
+      /^exit-paths per-ctx, global-array\s+ok\s+oops 1 {2}parked exit -35$/,
+    );
     // Last: the per-ctx self-deadlock, caught and ended by the watchdog.
     assert.match(
       all.at(-1) ?? '',
