@@ -45,10 +45,11 @@ bool bpf_ops_slot_used(struct bpf_ops_slot *slot)
 
 struct program *ops_ref_fn(struct ops_ref ref, enum callback cb)
 {
-	if (ref.past_end)
-		world_oob(ref.past_end);
-	if (ref.slot)
+	if (ref.slot) {
+		if (ref.past_end)
+			world_oob(ref.past_end);
 		return atomic_load_explicit(&ref.slot->fn[cb], memory_order_acquire);
+	}
 	return ref.value && program_has(ref.value, cb) ? ref.value : NULL;
 }
 

@@ -57,9 +57,16 @@ bool bpf_ops_slot_used(struct bpf_ops_slot *slot);
  */
 struct ops_ref {
 	struct bpf_ops_slot *slot;
-	struct program *value;
-	/* Set when `slot` lies past the array's end: each load is a bad read, counted in this world. */
-	struct world *past_end;
+	union {
+		/* No slot: the struct_ops value an xarray entry points to (or NULL). */
+		struct program *value;
+		/*
+		 * A slot past the array's end: each load is a bad read, counted in
+		 * this world; NULL inside the array. (A union keeps the struct at
+		 * two words, returned in registers: the native lane times this path.)
+		 */
+		struct world *past_end;
+	};
 };
 
 /* One load of callback `cb`'s pointer: the program whose trampoline it is, or NULL. */
