@@ -3,6 +3,8 @@
     "model_sources": [
       "src/kernel/srcu.c",
       "src/kernel/xarray.c",
+      "src/kernel/task.c",
+      "src/kernel/workqueue.c",
       "src/kernel/file.c",
       "src/model/world.c",
       "src/model/design.c",

@@ -41,6 +41,9 @@ export interface NativeSqe {
 
 export interface NativeProgramState {
   readonly id: number;
+  /** The last reference is gone; the free waits for an RCU-tasks grace period. */
+  readonly released: boolean;
+  /** Freed: the grace period passed (the memory is poisoned). */
   readonly freed: boolean;
   readonly refs: number;
   readonly calls: {
@@ -60,12 +63,31 @@ export interface NativeViolations {
   /** Accesses past the end of a table. */
   readonly oob: number;
   readonly lostRequests: number;
+  /** NULL dereferences: an oops (fget() with current->files NULL, after exit_files()). */
+  readonly nullDerefs: number;
+  /**
+   * Of freedCalls, those through the ops pointer a recycled request's previous
+   * user left (->fail() after a prep that failed before setting it): the
+   * posted request path's own use after free, which no caller can avoid.
+   */
+  readonly staleFreedCalls: number;
 }
 
-/** Processes are 0 and 1; every method is one syscall; errors are negative errnos. */
+/** What a fresh request's command area and result hold (a ring's residue); ops is a program id, 0 for none. */
+export interface NativeResidue {
+  readonly op: number;
+  readonly ops: number;
+  readonly res: number;
+}
+
+/**
+ * Processes are 0 and 1; every method but settle() and the snapshots is one
+ * syscall; errors are negative errnos. io-wq and the kworker run only in
+ * settle() (or while a syscall waits), so call it after each command.
+ */
 export interface NativeWorld {
   load(proc: number, spec: NativeProgramSpec): number;
-  setup(proc: number, bpf: boolean): number;
+  setup(proc: number, bpf: boolean, residue?: NativeResidue): number;
   register(
     proc: number,
     progFd: number,
@@ -78,6 +100,12 @@ export interface NativeWorld {
   close(proc: number, fd: number): number;
   passFd(from: number, fd: number, to: number): number;
   discover(proc: number): number[] | number;
+  /** exit(): 0, -EDEADLK (a parked request keeps the task in exit for good), -ESRCH (gone already). */
+  exit(proc: number): number;
+  /** io-wq, then the task work of every task not in a syscall, then the kworker, until nothing is left. */
+  settle(): void;
+  /** Every ring's CQEs since the last call, rings in creation order. */
+  takeCqes(): { ring: number; userData: number; res: number }[];
   target(reg: NativeRegistration): Pick<NativeSqe, 'bpfOpFlags' | 'fd' | 'fixedFile'>;
   programs(): NativeProgramState[];
   fds(proc: number): { fd: number; kind: 'bpf-prog' | 'bpf-link' | 'io_uring'; object: number }[];
@@ -137,6 +165,21 @@ export interface StressStats {
   readonly unregisterWaits: number;
   /** Global designs, standalone stress only: requests on a ring without the setup flag, failed as they must. */
   readonly unlistedFailed: number;
+  /** Designs with a setup flag: rings the threads made without it, and their requests (all failed, as they must). */
+  readonly unflaggedRings: number;
+  readonly unflaggedFailed: number;
+}
+
+/** What nw_self_deadlock() saw: per-ctx's unregister asleep until its own pending free runs. */
+export interface SelfDeadlock {
+  /** The request's CQE was read from the CQ ring before the unregister. */
+  readonly completed: boolean;
+  /** The watchdog found the unregister asleep with the thread's own task work pending. */
+  readonly caught: boolean;
+  /** What the unregister returned once the watchdog ran that work for it. */
+  readonly unregisterRet: number;
+  readonly freed: boolean;
+  readonly violations: NativeViolations;
 }
 
 export interface DesignsAddon {
@@ -155,6 +198,7 @@ export interface DesignsAddon {
   stressCreate(design: string): number;
   stressThread(handle: number, seed: number, ops: number): StressStats;
   stressFinish(handle: number): NativeViolations;
+  selfDeadlock(): SelfDeadlock;
 }
 
 /** The C designs' addon functions, or the reason they are unavailable. */
@@ -165,7 +209,12 @@ export function nativeDesigns():
   return native.ok ? { ok: true, addon: native.addon } : native;
 }
 
-/** True when every violation counter is zero. */
+/**
+ * True when no counter shows a violation a correct caller could have
+ * avoided: every counter zero, except use-after-free calls that are all
+ * through a stale ops pointer (staleFreedCalls), the posted design's own.
+ */
 export function clean(v: NativeViolations): boolean {
-  return Object.values(v).every((n) => n === 0);
+  const { freedCalls, staleFreedCalls, ...rest } = v;
+  return freedCalls === staleFreedCalls && Object.values(rest).every((n) => n === 0);
 }

@@ -63,6 +63,8 @@ Napi::Object Violations(Napi::Env env, const struct nw_violations &v)
 	o.Set("refUnderflow", (double)v.ref_underflow);
 	o.Set("oob", (double)v.oob);
 	o.Set("lostRequests", (double)v.lost_requests);
+	o.Set("nullDerefs", (double)v.null_derefs);
+	o.Set("staleFreedCalls", (double)v.stale_freed_calls);
 	return o;
 }
 
@@ -95,6 +97,9 @@ public:
 					   InstanceMethod("close", &NativeWorld::Close),
 					   InstanceMethod("passFd", &NativeWorld::PassFd),
 					   InstanceMethod("discover", &NativeWorld::Discover),
+					   InstanceMethod("exit", &NativeWorld::Exit),
+					   InstanceMethod("settle", &NativeWorld::Settle),
+					   InstanceMethod("takeCqes", &NativeWorld::TakeCqes),
 					   InstanceMethod("target", &NativeWorld::Target),
 					   InstanceMethod("programs", &NativeWorld::Programs),
 					   InstanceMethod("fds", &NativeWorld::Fds),
@@ -153,11 +158,59 @@ private:
 		return Napi::Number::New(info.Env(), nw_load(w_, Int(info, 0), &spec));
 	}
 
+	// setup(proc, bpf, residue?: { op, ops, res }): ops is a program id, 0 for none
 	Napi::Value Setup(const Napi::CallbackInfo &info)
 	{
 		if (!Alive(info))
 			return info.Env().Undefined();
-		return Napi::Number::New(info.Env(), nw_setup(w_, Int(info, 0), info[1].ToBoolean()));
+		struct nw_residue residue = {};
+		bool has_residue = info.Length() > 2 && info[2].IsObject();
+
+		if (has_residue) {
+			Napi::Object r = info[2].As<Napi::Object>();
+
+			residue.op = r.Get("op").As<Napi::Number>().Uint32Value();
+			residue.ops = r.Get("ops").As<Napi::Number>().Int32Value();
+			residue.res = r.Get("res").As<Napi::Number>().Int32Value();
+		}
+		return Napi::Number::New(info.Env(),
+					 nw_setup(w_, Int(info, 0), info[1].ToBoolean(), has_residue ? &residue : nullptr));
+	}
+
+	Napi::Value Exit(const Napi::CallbackInfo &info)
+	{
+		if (!Alive(info))
+			return info.Env().Undefined();
+		return Napi::Number::New(info.Env(), nw_exit(w_, Int(info, 0)));
+	}
+
+	Napi::Value Settle(const Napi::CallbackInfo &info)
+	{
+		if (Alive(info))
+			nw_settle(w_);
+		return info.Env().Undefined();
+	}
+
+	// takeCqes(): [{ ring, userData, res }] from every ring, rings in creation order
+	Napi::Value TakeCqes(const Napi::CallbackInfo &info)
+	{
+		Napi::Env env = info.Env();
+
+		if (!Alive(info))
+			return env.Undefined();
+		std::vector<struct nw_cqe_seen> cqes(4096);
+		int n = nw_take_cqes(w_, cqes.data(), (int)cqes.size());
+		Napi::Array out = Napi::Array::New(env, (size_t)(n > 0 ? n : 0));
+
+		for (int i = 0; i < n; i++) {
+			Napi::Object o = Napi::Object::New(env);
+
+			o.Set("ring", cqes[i].ring);
+			o.Set("userData", (double)cqes[i].user_data);
+			o.Set("res", cqes[i].res);
+			out.Set(i, o);
+		}
+		return out;
 	}
 
 	// register(proc, progFd, ringFd|null, id|null): a registration, or a negative errno
@@ -302,6 +355,7 @@ private:
 			const char *names[] = { "prep", "issue", "fail", "cleanup" };
 
 			o.Set("id", progs[i].id);
+			o.Set("released", progs[i].released != 0);
 			o.Set("freed", progs[i].freed != 0);
 			o.Set("refs", (double)progs[i].refs);
 			for (int cb = 0; cb < 4; cb++)
@@ -475,6 +529,30 @@ Napi::Object Stats(Napi::Env env, const struct nw_stress_stats &s)
 	o.Set("crossEmpty", (double)s.cross_empty);
 	o.Set("unregisterWaits", (double)s.unregister_waits);
 	o.Set("unlistedFailed", (double)s.unlisted_failed);
+	o.Set("unflaggedRings", (double)s.unflagged_rings);
+	o.Set("unflaggedFailed", (double)s.unflagged_failed);
+	return o;
+}
+
+// selfDeadlock(): what nw_self_deadlock() saw (the per-ctx self-deadlock, pinned by a watchdog)
+Napi::Value SelfDeadlock(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	struct nw_self_deadlock r;
+	int ret = nw_self_deadlock(&r);
+
+	if (ret < 0) {
+		Napi::Error::New(env, "cannot set up the self-deadlock world: errno " + std::to_string(-ret))
+			.ThrowAsJavaScriptException();
+		return env.Undefined();
+	}
+	Napi::Object o = Napi::Object::New(env);
+
+	o.Set("completed", r.completed != 0);
+	o.Set("caught", r.caught != 0);
+	o.Set("unregisterRet", r.unregister_ret);
+	o.Set("freed", r.freed != 0);
+	o.Set("violations", Violations(env, r.violations));
 	return o;
 }
 
@@ -554,4 +632,5 @@ void InitDesigns(Napi::Env env, Napi::Object exports)
 	exports.Set("stressCreate", Napi::Function::New(env, StressCreate));
 	exports.Set("stressThread", Napi::Function::New(env, StressThread));
 	exports.Set("stressFinish", Napi::Function::New(env, StressFinish));
+	exports.Set("selfDeadlock", Napi::Function::New(env, SelfDeadlock));
 }

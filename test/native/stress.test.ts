@@ -1,8 +1,12 @@
 // The C designs' concurrent stress: worker_threads sharing one design
 // instance through the addon's handle, and the standalone iou-stress binary
 // (the one the sanitizer runs build). Every violation counter, wrong, failed
-// and missing completion must stay 0; with names per ring, threads also
-// register on each other's rings while those rings submit. Skips with the reason when the addon
+// and missing completion must stay 0 (use-after-free calls through a stale
+// ops pointer, the posted request path's own, aside); with names per ring,
+// threads also register on each other's rings while those rings submit;
+// designs with a setup flag also get rings without it. Then exit()'s oops
+// and hang in sequential worlds, and per-ctx's self-deadlock, pinned by a
+// watchdog. Skips with the reason when the addon
 // or the binary is not built.
 
 import assert from 'node:assert/strict';
@@ -76,8 +80,22 @@ describe('stress from worker_threads on one shared world', {
         perRing,
         'requests ran what another thread put there',
       );
+      // Rings without the setup flag: every request on them fails, none runs a program.
+      const flagged = addon.designDefs().find((x) => x.name === design)?.setupFlag;
+      assert.equal(total('unflaggedRings') > 0, flagged, 'rings without the setup flag');
+      assert.equal(total('unflaggedFailed') > 0, flagged, 'their requests failed');
     });
   }
+
+  it('per-ctx: an unregister sleeps until its own pending free runs, which only a watchdog can do', () => {
+    assert.ok(native.ok);
+    const r = native.addon.selfDeadlock();
+    assert.deepEqual(
+      { completed: r.completed, caught: r.caught, unregisterRet: r.unregisterRet, freed: r.freed },
+      { completed: true, caught: true, unregisterRet: 0, freed: true },
+    );
+    assert.ok(clean(r.violations), JSON.stringify(r.violations));
+  });
 });
 
 describe('standalone iou-stress', {
@@ -88,11 +106,24 @@ describe('standalone iou-stress', {
       encoding: 'utf8',
     });
     assert.equal(run.status, 0, run.stdout + run.stderr);
-    const lines = run.stdout.trim().split('\n');
+    const all = run.stdout.trim().split('\n');
+    const lines = all.filter(
+      (line) => !line.startsWith('self-deadlock ') && !line.startsWith('exit-paths '),
+    );
     const names = lines.map((line) => line.split(/\s+/)[0]);
     if (native.ok) assert.deepEqual(names, designs);
     else assert.ok(lines.length > 0);
     for (const line of lines) assert.match(line, /^\S+\s+ok\s/);
+    // Then exit(): per-ctx's oops in exit_task_work(), global-array's exit kept waiting by a parked request.
+    assert.match(
+      all.at(-2) ?? '',
+      /^exit-paths per-ctx, global-array\s+ok\s+oops 1 {2}parked exit -35$/,
+    );
+    // Last: the per-ctx self-deadlock, caught and ended by the watchdog.
+    assert.match(
+      all.at(-1) ?? '',
+      /^self-deadlock per-ctx\s+ok\s+cqe 1 caught 1 unregister 0 freed 1$/,
+    );
     // The global designs with a setup flag also ran ->fail() on a ring without it while the table shrank.
     if (native.ok)
       for (const d of native.addon.designDefs()) {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * D2 array-xarray: Ming's counter-proposal (aTeStJ9_Tu0i5_wH@fedora), the C
- * twin of designs/array-xarray.ts. Ids 0..255 in the v1 array, 256..65535
- * in a global xarray; v1's locking (global_registry.c). Assumed encoding:
- * the 16-bit id is the top 16 bits of bpf_op_flags.
+ * twin of designs/array-xarray.ts. Ids 0..255 in the v1 array (struct
+ * copies, field by field), 256..65535 in a global xarray whose entry is a
+ * pointer to the struct_ops value, published with one xa_store(); v1's
+ * locking (global_registry.c). Assumed encoding: the 16-bit id is the top
+ * 16 bits of bpf_op_flags.
  */
 #include <stdlib.h>
 
@@ -13,18 +15,18 @@
 #define ARRAY_SLOTS 256
 
 struct array_xarray {
-	_Atomic(struct program *) array[ARRAY_SLOTS];
+	struct bpf_ops_slot array[ARRAY_SLOTS];
 	struct xarray xa;
 };
 
-static struct program *table_read(struct world *w, void *table, unsigned long id)
+static struct ops_ref table_lookup(struct world *w, void *table, unsigned long id)
 {
 	struct array_xarray *t = table;
 
 	(void)w;
 	if (id < ARRAY_SLOTS)
-		return atomic_load_explicit(&t->array[id], memory_order_acquire);
-	return xa_load(&t->xa, id);
+		return (struct ops_ref){ .slot = &t->array[id] };
+	return (struct ops_ref){ .value = xa_load(&t->xa, id) };
 }
 
 static void table_write(struct world *w, void *table, unsigned long id, struct program *prog)
@@ -33,7 +35,7 @@ static void table_write(struct world *w, void *table, unsigned long id, struct p
 
 	(void)w;
 	if (id < ARRAY_SLOTS)
-		atomic_store_explicit(&t->array[id], prog, memory_order_release);
+		bpf_ops_slot_write(&t->array[id], (unsigned short)id, prog);
 	else if (prog)
 		xa_store(&t->xa, id, prog);
 	else
@@ -60,7 +62,7 @@ static int table_used(void *table, long *ids, int max)
 	struct collect c = { .ids = ids, .max = max };
 
 	for (long id = 0; id < ARRAY_SLOTS; id++)
-		if (atomic_load(&t->array[id]))
+		if (bpf_ops_slot_used(&t->array[id]))
 			collect_one((unsigned long)id, NULL, &c);
 	xa_for_each(&t->xa, collect_one, &c);
 	return c.n;
@@ -80,7 +82,7 @@ static void table_free(void *table)
 }
 
 static const struct global_table ops = {
-	.read = table_read,
+	.lookup = table_lookup,
 	.write = table_write,
 	.used = table_used,
 	.reclaim = table_reclaim,

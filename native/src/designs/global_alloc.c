@@ -2,7 +2,9 @@
 /*
  * D6 global-alloc, the control design (designs/global-alloc.ts): one global
  * xarray where the kernel allocates the id (xa_alloc_cyclic over 0..65535)
- * and hands it back; v1's protocol otherwise; no discovery.
+ * and hands it back; v1's protocol otherwise; no discovery. An entry is a
+ * pointer to the struct_ops value, published with one store, as
+ * array-xarray's entries above 255.
  */
 #include <stdlib.h>
 
@@ -11,10 +13,10 @@
 
 #define MAX_ID 0xffff
 
-static struct program *table_read(struct world *w, void *table, unsigned long id)
+static struct ops_ref table_lookup(struct world *w, void *table, unsigned long id)
 {
 	(void)w;
-	return xa_load(table, id);
+	return (struct ops_ref){ .value = xa_load(table, id) };
 }
 
 static void table_write(struct world *w, void *table, unsigned long id, struct program *prog)
@@ -52,7 +54,7 @@ static void table_free(void *table)
 }
 
 static const struct global_table ops = {
-	.read = table_read,
+	.lookup = table_lookup,
 	.write = table_write,
 	.used = table_used,
 	.reclaim = table_reclaim,

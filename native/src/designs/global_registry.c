@@ -24,6 +24,35 @@ static struct registry *reg_of(struct world *w)
 	return w->state;
 }
 
+void bpf_ops_slot_write(struct bpf_ops_slot *slot, unsigned short id, struct program *prog)
+{
+	atomic_store_explicit(&slot->id, prog ? id : 0, memory_order_release);
+	for (int cb = 0; cb < CB_COUNT; cb++) {
+		struct program *fn = prog && program_has(prog, (enum callback)cb) ? prog : NULL;
+
+		atomic_store_explicit(&slot->fn[cb], fn, memory_order_release);
+	}
+}
+
+bool bpf_ops_slot_used(struct bpf_ops_slot *slot)
+{
+	bool used = false;
+
+	for (int cb = 0; cb < CB_COUNT; cb++)
+		used = used || atomic_load_explicit(&slot->fn[cb], memory_order_acquire);
+	return used;
+}
+
+struct program *ops_ref_fn(struct ops_ref ref, enum callback cb)
+{
+	if (ref.slot) {
+		if (ref.past_end)
+			world_oob(ref.past_end);
+		return atomic_load_explicit(&ref.slot->fn[cb], memory_order_acquire);
+	}
+	return ref.value && program_has(ref.value, cb) ? ref.value : NULL;
+}
+
 void *global_registry_create(struct world *w, const struct global_table *ops, void *table)
 {
 	/* struct srcu keeps each slot's counters on its own cache line: the registry must start on one. */
@@ -105,13 +134,13 @@ int global_prep(struct world *w, struct req *req)
 	struct registry *r = reg_of(w);
 
 	if (!req->ring->bpf)
-		return -EACCES;
+		return -EACCES;	/* before data->opf is written: the command area keeps the last op */
 	req->op = (unsigned)op_of(r, req->sqe.bpf_op_flags);
-	struct program *prog = r->ops->read(w, r->table, req->op);
+	struct ops_ref ops = r->ops->lookup(w, r->table, req->op);
 
-	if (!prog || !program_has(prog, CB_PREP))
+	if (!ops_ref_fn(ops, CB_PREP))
 		return -EOPNOTSUPP;
-	return call_program(w, req, prog, CB_PREP);
+	return call_program(w, req, ops_ref_fn(ops, CB_PREP), CB_PREP);
 }
 
 int global_issue(struct world *w, struct req *req, bool unlocked)
@@ -121,44 +150,50 @@ int global_issue(struct world *w, struct req *req, bool unlocked)
 
 	if (unlocked)
 		idx = srcu_read_lock(&r->srcu);
-	struct program *prog = r->ops->read(w, r->table, req->op);
+	struct ops_ref ops = r->ops->lookup(w, r->table, req->op);
 
-	if (prog && program_has(prog, CB_ISSUE))
-		ret = call_program(w, req, prog, CB_ISSUE);
+	if (ops_ref_fn(ops, CB_ISSUE))
+		ret = call_program(w, req, ops_ref_fn(ops, CB_ISSUE), CB_ISSUE);
 	if (unlocked)
 		srcu_read_unlock(&r->srcu, idx);
 	return ret;
 }
 
-void global_fail(struct world *w, struct req *req)
+/*
+ * The table for ->fail()/->cleanup(). On a ring without the setup flag
+ * (prep's -EACCES) nothing holds the table still: the ring is not on the
+ * list whose locks ->reg()/->unreg() take. The lookup gets the protection
+ * xa_load() takes itself, rcu_read_lock(), here the grace period the
+ * table's nodes are freed after; the fields are then loaded unprotected,
+ * as posted.
+ */
+static struct ops_ref lookup_for_completion(struct world *w, struct req *req)
 {
 	struct registry *r = reg_of(w);
-	/*
-	 * A ring without the setup flag (prep's -EACCES) is not on the list
-	 * that register locks, so nothing holds the table still: the read gets
-	 * the protection xa_load() takes itself, rcu_read_lock(), here the
-	 * grace period the table's nodes are freed after. Only the read: the
-	 * program it returns is called unprotected, as posted.
-	 */
 	bool unlisted = !req->ring->bpf;
 	int idx = unlisted ? srcu_read_lock(&r->srcu) : 0;
-	struct program *prog = r->ops->read(w, r->table, req->op);
+	struct ops_ref ops = r->ops->lookup(w, r->table, req->op);
 
 	if (unlisted)
 		srcu_read_unlock(&r->srcu, idx);
-
-	if (prog && program_has(prog, CB_FAIL))
-		call_program(w, req, prog, CB_FAIL);
+	return ops;
 }
 
+void global_fail(struct world *w, struct req *req)
+{
+	struct ops_ref ops = lookup_for_completion(w, req);
+
+	if (ops_ref_fn(ops, CB_FAIL))
+		call_program(w, req, ops_ref_fn(ops, CB_FAIL), CB_FAIL);
+}
+
+/* Only with REQ_F_NEED_CLEANUP, which v1's prep never sets: dead code, kept as posted. */
 void global_cleanup(struct world *w, struct req *req)
 {
-	struct registry *r = reg_of(w);
-	struct program *prog = r->ops->read(w, r->table, req->op);
+	struct ops_ref ops = lookup_for_completion(w, req);
 
-	/* As posted: the test is on fail_fn, the call is to cleanup_fn. */
-	if (prog && program_has(prog, CB_FAIL))
-		call_program(w, req, prog, CB_CLEANUP);
+	if (ops_ref_fn(ops, CB_CLEANUP))
+		call_program(w, req, ops_ref_fn(ops, CB_CLEANUP), CB_CLEANUP);
 }
 
 /* io_bpf_reg_unreg(): every lock, the table change, a grace period, unlock. */
@@ -179,13 +214,10 @@ static int change_locked(struct world *w, struct link *link, bool reg)
 			ret = (int)id;
 		else
 			link->id = id;
+	} else if (ops_ref_fn(r->ops->lookup(w, r->table, (unsigned long)link->id), CB_ISSUE)) {
+		ret = -EBUSY;	/* bpf_ops[id].issue_fn is set */
 	} else {
-		struct program *old = r->ops->read(w, r->table, (unsigned long)link->id);
-
-		if (old && program_has(old, CB_ISSUE))
-			ret = -EBUSY;
-		else
-			r->ops->write(w, r->table, (unsigned long)link->id, link->prog);
+		r->ops->write(w, r->table, (unsigned long)link->id, link->prog);
 	}
 	synchronize_srcu(&r->srcu);
 	r->ops->reclaim(r->table);

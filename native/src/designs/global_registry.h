@@ -8,19 +8,75 @@
  * Rings with the setup flag join a global list under a global mutex;
  * ->reg()/->unreg() take that mutex and every listed ring's uring_lock,
  * change the table, synchronize_srcu() with the locks held, and unlock.
- * prep/issue/fail/cleanup re-read the slot each time; io-wq issue reads it
- * inside an SRCU read section; no reference is taken.
+ * prep/issue/fail/cleanup re-read the table each time, from the op id the
+ * request's command area holds (prep writes it only after the setup-flag
+ * check, so a refused request's ->fail() reads the previous user's op);
+ * io-wq issue reads it inside an SRCU read section; no reference is taken.
+ * Each test of a callback pointer and the call through it are two loads.
  */
 #ifndef IOU_GLOBAL_REGISTRY_H
 #define IOU_GLOBAL_REGISTRY_H
 
 #include "../model/design.h"
 
+/*
+ * struct uring_bpf_ops, v1's table entry: an id and four function
+ * pointers, 40 bytes. A function pointer's value is one program's
+ * trampoline for that callback: here the program, or NULL. ->reg() copies
+ * a whole struct in (bpf_ops[id] = *ops) and ->unreg() clears it, one
+ * store per field in field order, and the request paths load a field with
+ * no READ_ONCE, so an unlocked reader can see a mix of two registrations,
+ * or NULL the second time it loads a field. Stores are release and loads
+ * acquire only so that the program a pointer names is fully visible (in
+ * the kernel it was written long before); nothing orders the fields.
+ */
+struct bpf_ops_slot {
+	_Atomic(unsigned short) id;
+	_Atomic(struct program *) fn[CB_COUNT];	/* prep_fn, issue_fn, fail_fn, cleanup_fn */
+};
+
+_Static_assert(sizeof(struct bpf_ops_slot) == 40, "struct uring_bpf_ops is 40 bytes");
+
+/* Its fields: a struct copy writes each one, so a copy past the array's end is that many bad writes. */
+#define BPF_OPS_FIELDS (1 + CB_COUNT)
+
+/* bpf_ops[id] = *ops (prog's callbacks), or = (struct uring_bpf_ops){0} for NULL: one store per field. */
+void bpf_ops_slot_write(struct bpf_ops_slot *slot, unsigned short id, struct program *prog);
+/*
+ * True when any callback pointer is set: a registration is there, as a
+ * struct_ops listing shows it (designs/global-registry.ts OpsArray.used()).
+ * The id field cannot say: a copy of a registration at id 0 leaves it 0, and
+ * a registration whose callbacks are all NULL occupies nothing ->reg() tests.
+ */
+bool bpf_ops_slot_used(struct bpf_ops_slot *slot);
+
+/*
+ * Where a request path loads callback pointers from: a v1 slot (every use
+ * loads the field again), or the struct_ops value an xarray entry points
+ * to (the entry is loaded once; the value's fields never change).
+ */
+struct ops_ref {
+	struct bpf_ops_slot *slot;
+	union {
+		/* No slot: the struct_ops value an xarray entry points to (or NULL). */
+		struct program *value;
+		/*
+		 * A slot past the array's end: each load is a bad read, counted in
+		 * this world; NULL inside the array. (A union keeps the struct at
+		 * two words, returned in registers: the native lane times this path.)
+		 */
+		struct world *past_end;
+	};
+};
+
+/* One load of callback `cb`'s pointer: the program whose trampoline it is, or NULL. */
+struct program *ops_ref_fn(struct ops_ref ref, enum callback cb);
+
 /* The system-wide table: what differs between the global designs. */
 struct global_table {
-	/* The program in the slot for `id`, or NULL (lock-free: prep, issue). */
-	struct program *(*read)(struct world *w, void *table, unsigned long id);
-	/* Writes or clears the slot; writers are serialised by the registry. */
+	/* Where the callbacks for `id` are (lock-free: prep, issue, fail). */
+	struct ops_ref (*lookup)(struct world *w, void *table, unsigned long id);
+	/* ->reg(): publishes `prog`'s callbacks at `id`; ->unreg(): clears them (NULL). Writers are serialised. */
 	void (*write)(struct world *w, void *table, unsigned long id, struct program *prog);
 	/* Used ids in ascending order, at most `max`; the count. */
 	int (*used)(void *table, long *ids, int max);

@@ -133,12 +133,17 @@ static int remove_ops(struct world *w, struct io_ring_ctx *ring, unsigned id)
 	return ret;
 }
 
-/* io_bpf_reg_unreg(): the link's id and ring_fd, resolved in `proc`. 0 or -errno. */
-static int reg_unreg(struct world *w, struct process *proc, struct link *link, bool reg)
+/*
+ * io_bpf_reg_unreg(): the link's id and ring_fd, resolved with fget() in
+ * the task running it: the attaching task for ->reg(), whichever task drops
+ * the link for ->unreg(). A kworker finds nothing there (init_files); an
+ * exiting task past exit_files() oopses (__fget_files_rcu() on NULL). 0 or -errno.
+ */
+static int reg_unreg(struct world *w, struct link *link, bool reg)
 {
 	if (link->id >= MAX_BPF_OPS)
 		return -EINVAL;
-	struct kfile *file = proc ? fget(&proc->fds, link->ring_fd) : NULL;
+	struct kfile *file = fget(link->ring_fd);
 
 	if (!file)
 		return -EBADF;
@@ -157,13 +162,13 @@ static int reg_unreg(struct world *w, struct process *proc, struct link *link, b
 
 static int reg_hook(struct world *w, struct link *link)
 {
-	return reg_unreg(w, current_proc, link, true);
+	return reg_unreg(w, link, true);
 }
 
 static void unreg_hook(struct world *w, struct link *link)
 {
 	/* ->unreg() returns void: a failed lookup leaves the slot as it was. */
-	reg_unreg(w, current_proc, link, false);
+	reg_unreg(w, link, false);
 }
 
 static int reg(struct world *w, struct process *proc, const struct reg_args *args, struct registration *out)
@@ -211,7 +216,8 @@ static void *create_unregistering_bit(struct world *w)
 #define PER_CTX_DEF(NAME, CREATE)                                                               \
 	{                                                                                       \
 		.name = NAME, .name_kind = NAME_ID, .scope = SCOPE_RING, .id_min = 0, .id_max = MAX_BPF_OPS - 1,     \
-		.setup_flag = true, .create = CREATE, .destroy = design_free_no_state,                       \
+		.setup_flag = true, .unreg_waits_for_requests = true, .create = CREATE,                      \
+		.destroy = design_free_no_state,                                                \
 		.ring_created = ring_created, .ring_freed = ring_freed, .prep = prep,           \
 		.issue = cached_issue, .fail = cached_fail, .cleanup = cleanup, .reg = reg,     \
 		.unreg = unreg, .target = target,                                               \

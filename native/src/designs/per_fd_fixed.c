@@ -41,9 +41,10 @@ static int reg(struct world *w, struct process *proc, const struct reg_args *arg
 {
 	struct kfile *ring_file;
 	int ret;
-	struct io_ring_ctx *ring = fget_ring(proc, args->ring_fd, &ring_file, &ret);
+	struct io_ring_ctx *ring = fget_ring(args->ring_fd, &ring_file, &ret);
 
 	(void)w;
+	(void)proc;
 	if (!ring)
 		return ret;
 	pthread_mutex_lock(&ring->uring_lock);
@@ -63,7 +64,7 @@ static int reg(struct world *w, struct process *proc, const struct reg_args *arg
 	if (alloc && index < 0) {
 		ret = -ENFILE;
 	} else if (index >= 0 && index < ring->nfixed) {
-		struct kfile *file = fget(&proc->fds, args->prog_fd);
+		struct kfile *file = fget(args->prog_fd);
 
 		if (!file) {
 			ret = -EBADF;
@@ -90,9 +91,10 @@ static int unreg(struct world *w, struct process *proc, const struct registratio
 	int ret;
 
 	(void)w;
+	(void)proc;
 	if (r->name.kind != NAME_FIXED)
 		return -EINVAL;
-	struct io_ring_ctx *ring = fget_ring(proc, r->ring_fd, &ring_file, &ret);
+	struct io_ring_ctx *ring = fget_ring(r->ring_fd, &ring_file, &ret);
 
 	if (!ring)
 		return ret;

@@ -4,44 +4,7 @@
 #include <stdlib.h>
 
 #include "file.h"
-
-struct work {
-	void (*fn)(void *arg);
-	void *arg;
-	struct work *next;
-};
-
-/* The calling thread's task work, in the order it was queued. */
-static _Thread_local struct work *work_head, *work_tail;
-
-void task_work_add(void (*fn)(void *), void *arg)
-{
-	struct work *w = malloc(sizeof(*w));
-
-	if (!w) {
-		fprintf(stderr, "iou-dispatch: out of memory for task work\n");
-		abort();
-	}
-	*w = (struct work){ .fn = fn, .arg = arg };
-	if (work_tail)
-		work_tail->next = w;
-	else
-		work_head = w;
-	work_tail = w;
-}
-
-void task_work_run(void)
-{
-	while (work_head) {
-		struct work *w = work_head;
-
-		work_head = w->next;
-		if (!work_head)
-			work_tail = NULL;
-		w->fn(w->arg);
-		free(w);
-	}
-}
+#include "workqueue.h"
 
 void file_init(struct kfile *file, int kind, void *payload, void (*release)(struct kfile *))
 {
@@ -63,8 +26,18 @@ static void fput_work(void *arg)
 
 void fput(struct kfile *file)
 {
-	if (file_ref_put(&file->refs))
-		task_work_add(fput_work, file);
+	struct task *t = current;
+
+	if (!file_ref_put(&file->refs))
+		return;
+	if (!t) {
+		fprintf(stderr, "iou-dispatch: BUG: fput() outside any task\n");
+		abort();
+	}
+	/* fs/file_table.c fput(): task work unless a kthread, or once exit_task_work() refuses more. */
+	if (t->kind != TASK_KWORKER && task_work_add(t, fput_work, file) == 0)
+		return;
+	wq_queue(t->domain->kworker, fput_work, file);	/* delayed_fput */
 }
 
 int fd_table_init(struct fd_table *t, int limit)
@@ -109,7 +82,16 @@ int fd_install(struct fd_table *t, struct kfile *file)
 	return fd;
 }
 
-struct kfile *fget(struct fd_table *t, int fd)
+struct kfile *fget(int fd)
+{
+	struct fd_table *files = current ? atomic_load_explicit(&current->files, memory_order_relaxed) : NULL;
+
+	if (!files)
+		task_oops();	/* __fget_files_rcu(current->files == NULL, ...) */
+	return fget_from(files, fd);
+}
+
+struct kfile *fget_from(struct fd_table *t, int fd)
 {
 	if (fd < 0 || fd >= t->limit || atomic_load_explicit(&t->detached, memory_order_relaxed))
 		return NULL;
@@ -151,4 +133,23 @@ struct kfile *fd_remove(struct fd_table *t, int fd)
 	}
 	pthread_mutex_unlock(&t->lock);
 	return file;
+}
+
+int fd_detach_all(struct fd_table *t, struct kfile **out, int max)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&t->lock);
+	atomic_store_explicit(&t->detached, true, memory_order_relaxed);
+	for (int fd = 0; fd < t->limit; fd++) {
+		struct kfile *file = slot(t, fd);
+
+		if (!file)
+			continue;
+		atomic_store_explicit(&t->fds[fd], NULL, memory_order_release);
+		if (n < max)
+			out[n++] = file;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
 }

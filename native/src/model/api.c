@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -41,7 +42,8 @@ struct nw_world *nw_create(const char *name, int fd_limit, int sequential)
 
 	if (!d)
 		return NULL;
-	struct world *w = world_create(d, fd_limit);
+	struct world_options opts = { .fd_limit = fd_limit, .sequential = sequential != 0, .iowq_workers = sequential ? 1 : 2 };
+	struct world *w = world_create(d, &opts);
 
 	w->count_calls = sequential != 0;
 	w->log_enabled = sequential != 0;
@@ -64,9 +66,20 @@ int nw_load(struct nw_world *w, int proc, const struct nw_spec *s)
 	return sys_load(W(w), P(w, proc), &spec);
 }
 
-int nw_setup(struct nw_world *w, int proc, int bpf)
+int nw_setup(struct nw_world *nw, int proc, int bpf, const struct nw_residue *residue)
 {
-	return sys_setup(W(w), P(w, proc), bpf != 0);
+	struct world *w = W(nw);
+	struct ring_options opts = { .bpf = bpf != 0 };
+
+	if (residue) {
+		int ops = residue->ops;
+
+		opts.residue = (struct req_residue){
+			.op = residue->op, .res = residue->res,
+			.ops = ops > 0 && ops <= w->nprograms ? w->programs[ops - 1] : NULL,
+		};
+	}
+	return sys_setup(w, P(nw, proc), &opts);
 }
 
 static struct registration from_nw(const struct nw_registration *r)
@@ -140,6 +153,16 @@ int nw_discover(struct nw_world *w, int proc, long *ids, int max)
 	return sys_discover(W(w), P(w, proc), ids, max);
 }
 
+int nw_exit(struct nw_world *w, int proc)
+{
+	return sys_exit(W(w), P(w, proc));
+}
+
+void nw_settle(struct nw_world *w)
+{
+	world_settle(W(w));
+}
+
 void nw_target(struct nw_world *w, const struct nw_registration *r, struct nw_sqe *out)
 {
 	struct registration reg = from_nw(r);
@@ -159,8 +182,11 @@ int nw_programs(struct nw_world *nw, struct nw_program *out, int max)
 	for (int i = 0; i < n; i++) {
 		struct program *p = w->programs[i];
 
+		unsigned magic = atomic_load(&p->magic);
+
 		out[i] = (struct nw_program){
-			.id = p->id, .freed = atomic_load(&p->magic) != PROG_LIVE, .refs = kref_read(&p->refs),
+			.id = p->id, .released = magic != PROG_LIVE, .freed = magic == PROG_POISON,
+			.refs = kref_read(&p->refs),
 		};
 		for (int cb = 0; cb < CB_COUNT; cb++)
 			out[i].calls[cb] = atomic_load(&p->calls[cb]);
@@ -194,7 +220,8 @@ void nw_violations(struct nw_world *nw, struct nw_violations *out)
 	*out = (struct nw_violations){
 		.freed_calls = atomic_load(&v->freed_calls), .null_calls = atomic_load(&v->null_calls),
 		.ref_underflow = atomic_load(&v->ref_underflow), .oob = atomic_load(&v->oob),
-		.lost_requests = atomic_load(&v->lost_requests),
+		.lost_requests = atomic_load(&v->lost_requests), .null_derefs = world_oopses(W(nw)),
+		.stale_freed_calls = atomic_load(&v->stale_freed_calls),
 	};
 }
 
@@ -212,5 +239,35 @@ int nw_take_log(struct nw_world *nw, struct nw_log_event *out, int max)
 		};
 	w->nlog = 0;
 	pthread_mutex_unlock(&w->objects_lock);
+	return n;
+}
+
+int nw_take_cqes(struct nw_world *nw, struct nw_cqe_seen *out, int max)
+{
+	struct world *w = W(nw);
+	int nrings = 0, n = 0;
+
+	for (struct io_ring_ctx *ring = w->rings; ring; ring = ring->all_next)
+		nrings++;
+	struct io_ring_ctx **rings = calloc((size_t)nrings + 1, sizeof(*rings));
+
+	if (!rings)
+		return -ENOMEM;
+	/* w->rings is newest first. */
+	int i = nrings;
+
+	for (struct io_ring_ctx *ring = w->rings; ring; ring = ring->all_next)
+		rings[--i] = ring;
+	for (i = 0; i < nrings && n < max; i++) {
+		struct cqe cqes[64];
+		int got;
+
+		if (rings[i]->id == 0)
+			continue;	/* a refused setup */
+		while (n < max && (got = io_reap(rings[i], cqes, max - n < 64 ? max - n : 64)) > 0)
+			for (int k = 0; k < got; k++)
+				out[n++] = (struct nw_cqe_seen){ .ring = rings[i]->id, .user_data = cqes[k].user_data, .res = cqes[k].res };
+	}
+	free(rings);
 	return n;
 }

@@ -43,6 +43,8 @@ struct design_def {
 	bool setup_flag;		/* rings need the design's setup flag */
 	bool discovery;			/* userspace can list used ids */
 	bool kernel_ids;		/* ->reg() picks the id and returns it (global-alloc) */
+	/* ->unreg() sleeps, uninterruptibly, until the requests holding the slot are freed (per-ctx). */
+	bool unreg_waits_for_requests;
 
 	void *(*create)(struct world *w);
 	void (*destroy)(struct world *w, void *state);

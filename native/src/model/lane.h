@@ -17,7 +17,14 @@ enum nw_loop {
 	NW_LOOP_PURE,		/* the design's path only */
 	NW_LOOP_RING,		/* the design's path plus a real NOP batch */
 	NW_LOOP_RING_ONLY,	/* the real NOP batch only: the ring loop's baseline */
-	NW_LOOP_IOWQ,		/* the design's path with IOSQE_ASYNC: issue on io-wq, without uring_lock */
+	/*
+	 * The design's path with IOSQE_ASYNC: issue without uring_lock, then the
+	 * CQE and the final put through task work, as on io-wq; the submitting
+	 * thread plays the worker once the batch is in (the world's io-wq is
+	 * inline here), so the loop times the design's unlocked path, not a
+	 * thread handoff.
+	 */
+	NW_LOOP_IOWQ,
 };
 
 /* What one variant runs. */

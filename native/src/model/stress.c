@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "design.h"
 #include "nw_world.h"
@@ -32,8 +33,11 @@ struct thread {
 	struct world *w;
 	const struct design_def *d;
 	struct process *proc;
+	struct task *task;		/* this thread, a task of `proc` */
 	unsigned rng;
 	int ring_fd;
+	bool flagged;			/* the ring has the design's setup flag (or the design has none) */
+	bool named;			/* the shared programs have names on this ring */
 	int ring_slot;			/* its index in shared_state.ring_fds, or -1 */
 	struct own own[OWN_MAX];
 	struct own cross[OWN_MAX];	/* registrations on whatever ring another thread had */
@@ -143,6 +147,8 @@ static int name_shared(struct thread *t)
 			t->shared[i] = s->regs[i];
 		} else if (t->d->scope == SCOPE_PROCESS) {
 			t->shared[i] = (struct registration){ .name = { NAME_FD, s->fds[i] }, .link_fd = -1, .ring_fd = -1 };
+		} else if (!t->flagged) {
+			return 0;	/* per-ctx refuses a ring without the flag (-EINVAL): nothing to name */
 		} else {
 			struct reg_args args = { .prog_fd = s->fds[i], .ring_fd = t->ring_fd, .id = shared_first(t->d) + i };
 			int ret = sys_register(t->w, t->proc, &args, &t->shared[i]);
@@ -151,7 +157,15 @@ static int name_shared(struct thread *t)
 				return ret;
 		}
 	}
+	t->named = true;
 	return 0;
+}
+
+/* Before an unregister that sleeps until requests are freed: this thread's own must be (stress.h). */
+static void before_unregister(struct thread *t)
+{
+	if (t->d->unreg_waits_for_requests)
+		world_drain_requests(t->w, t->proc);
 }
 
 static struct own *free_entry(struct own *entries)
@@ -234,6 +248,7 @@ static void register_cross(struct thread *t)
 
 static void unregister_own(struct thread *t, struct own *o)
 {
+	before_unregister(t);
 	sys_unregister(t->w, t->proc, &o->reg);
 	if (o->reg.link_fd >= 0)
 		sys_close(t->w, t->proc, o->reg.link_fd);
@@ -259,15 +274,25 @@ static void submit(struct thread *t)
 	for (int i = 0; i < OWN_MAX; i++)
 		if (t->own[i].used)
 			live[nlive++] = i;
+	/* A ring without names for the shared programs names its own registrations, or slot 0. */
+	int nshared = t->named ? SHARED : 0;
+
+	if (!t->named)
+		ncross = 0;
 	for (int i = 0; i < n; i++) {
-		unsigned pick = next_rand(t) % (unsigned)(nlive + SHARED + ncross);
+		unsigned total = (unsigned)(nlive + nshared + ncross);
+		unsigned pick = total ? next_rand(t) % total : 0;
+		struct prog_name none = { t->d->name_kind, 0 };
 		struct prog_name cross_name;
 		const struct prog_name *name;
 
-		if (pick < (unsigned)nlive) {
+		if (total == 0) {
+			name = &none;
+			expect[i] = -1;
+		} else if (pick < (unsigned)nlive) {
 			name = &t->own[live[pick]].reg.name;
 			expect[i] = t->own[live[pick]].res;
-		} else if (pick < (unsigned)(nlive + SHARED)) {
+		} else if (pick < (unsigned)(nlive + nshared)) {
 			name = &t->shared[pick - (unsigned)nlive].name;
 			expect[i] = 1000 + (int)(pick - (unsigned)nlive);
 		} else {
@@ -286,7 +311,8 @@ static void submit(struct thread *t)
 		return;
 	}
 	t->stats->submitted += (unsigned long)n;
-	int got = sys_reap(t->w, t->proc, t->ring_fd, cqes, BATCH_MAX);
+	/* io_uring_enter(GETEVENTS): io-wq posts the async ones' CQEs later. */
+	int got = sys_wait_cqes(t->w, t->proc, t->ring_fd, n, cqes, BATCH_MAX);
 
 	for (int i = 0; i < got; i++) {
 		uint64_t k = cqes[i].user_data;
@@ -297,7 +323,15 @@ static void submit(struct thread *t)
 		}
 		seen[k] = true;
 		t->stats->completed++;
-		if (cqes[i].res < 0 && cross[k])
+		if (!t->flagged) {
+			/* No setup flag: prep refuses every request (v1 -EACCES, v2/v3 -EOPNOTSUPP). */
+			if (cqes[i].res < 0)
+				t->stats->unflagged_failed++;
+			else
+				t->stats->wrong_program++;
+		} else if (expect[k] < 0 && cqes[i].res < 0) {
+			continue;	/* named nothing: slot 0 of a ring where nothing was registered */
+		} else if (cqes[i].res < 0 && cross[k])
 			t->stats->cross_empty++;	/* nothing registered in that slot just then */
 		else if (cqes[i].res < 0)
 			t->stats->failed++;
@@ -313,10 +347,16 @@ static void submit(struct thread *t)
 static int open_ring(struct thread *t)
 {
 	struct shared_state *s = t->w->stress;
+	/* One ring in eight without the design's setup flag (item 5: rings of both kinds coexist). */
+	struct ring_options opts = { .bpf = t->d->setup_flag && next_rand(t) % 8 != 0 };
 
-	t->ring_fd = sys_setup(t->w, t->proc, t->d->setup_flag);
+	t->flagged = opts.bpf || !t->d->setup_flag;
+	t->named = false;
+	t->ring_fd = sys_setup(t->w, t->proc, &opts);
 	if (t->ring_fd < 0)
 		return t->ring_fd;
+	if (!t->flagged)
+		t->stats->unflagged_rings++;
 	int ret = name_shared(t);
 
 	if (ret == 0 && t->ring_slot >= 0)
@@ -333,8 +373,9 @@ static void close_ring(struct thread *t)
 	for (int i = 0; i < OWN_MAX; i++)
 		if (t->own[i].used)
 			unregister_own(t, &t->own[i]);
-	if (t->d->scope == SCOPE_RING)
+	if (t->d->scope == SCOPE_RING && t->named)
 		for (int i = 0; i < SHARED; i++) {
+			before_unregister(t);
 			sys_unregister(t->w, t->proc, &t->shared[i]);
 			if (t->shared[i].link_fd >= 0)
 				sys_close(t->w, t->proc, t->shared[i].link_fd);
@@ -350,11 +391,15 @@ void nw_stress_thread(struct nw_world *nw, unsigned seed, unsigned long ops, str
 	};
 	unsigned long waits_before = ring_waits_blocked;
 
+	t.task = world_task_new(t.w, t.proc);
+	current = t.task;
 	t.ring_slot = t.d->scope == SCOPE_RING ? atomic_fetch_add(&s->nrings, 1) : -1;
 	if (t.ring_slot >= RINGS_MAX)
 		t.ring_slot = -1;
 	if (open_ring(&t) < 0) {
 		stats->missing++;
+		world_task_exit(t.w, t.task);
+		current = NULL;
 		return;
 	}
 	for (unsigned long op = 0; op < ops; op++) {
@@ -380,30 +425,52 @@ void nw_stress_thread(struct nw_world *nw, unsigned seed, unsigned long ops, str
 			stats->ring_restarts++;
 			if (open_ring(&t) < 0) {
 				stats->missing++;
-				return;
+				break;
 			}
 		} else {
 			submit(&t);
 		}
 	}
-	close_ring(&t);
+	if (t.ring_fd >= 0)
+		close_ring(&t);
 	for (int i = 0; i < OWN_MAX; i++)
 		if (t.cross[i].used)
 			unregister_own(&t, &t.cross[i]);
 	stats->unregister_waits += ring_waits_blocked - waits_before;
+	world_task_exit(t.w, t.task);
+	current = NULL;
 }
 
 /*
  * The table's own read side, for the global designs: one thread submits on a
  * ring without the setup flag, whose prep fails with -EACCES and whose
- * ->fail() then reads the table at op 0 holding no lock the table's writers
- * take; meanwhile this thread registers two programs and unregisters them,
- * so that a kernel-allocated table grows a node at index 0 and shrinks
- * back, freeing the node after its grace period. The programs stay loaded:
- * only the table's memory is at stake here, and ASan watches it.
+ * ->fail() then reads the table at the op its recycled requests hold (the
+ * ring's residue: prep never writes it there), holding no lock the table's
+ * writers take; meanwhile this thread registers two programs and
+ * unregisters them, so that an xarray grows a node under that op and
+ * shrinks back, freeing the node after its grace period. The programs stay
+ * loaded: only the table's memory is at stake here, and ASan watches it.
+ * v1's array slots are copied field by field, so a reader of a slot being
+ * rewritten can call through a torn or NULL pointer (a flaw of the posted
+ * code, which the fuzzer reports): the writers there stay off the slot read.
  */
+struct unlisted_plan {
+	unsigned reader_op;
+	long ids[2];		/* -1: the kernel picks */
+};
+
+static struct unlisted_plan unlisted_plan(const struct design_def *d)
+{
+	if (d->kernel_ids)
+		return (struct unlisted_plan){ .reader_op = 0, .ids = { -1, -1 } };	/* cyclic from 0 */
+	if (d->id_max > 0xff)
+		return (struct unlisted_plan){ .reader_op = 300, .ids = { 300, 301 } };	/* array-xarray: the xarray */
+	return (struct unlisted_plan){ .reader_op = 0, .ids = { 1, 2 } };
+}
+
 struct unlisted_arg {
 	struct world *w;
+	unsigned reader_op;
 	atomic_bool started, stop;
 	struct nw_stress_stats stats;
 };
@@ -412,12 +479,18 @@ static void *unlisted_submitter(void *p)
 {
 	struct unlisted_arg *a = p;
 	struct process *proc = &a->w->procs[1];
-	int ring_fd = sys_setup(a->w, proc, false);
+	struct task *task = world_task_new(a->w, proc);
+	struct ring_options opts = { .bpf = false, .residue = { .op = a->reader_op } };
 	struct sqe sqe = { .fd = -1, .user_data = 1 };
 	struct cqe cqe;
 
+	current = task;
+	int ring_fd = sys_setup(a->w, proc, &opts);
+
 	if (ring_fd < 0) {
 		a->stats.missing++;
+		world_task_exit(a->w, task);
+		current = NULL;
 		return NULL;
 	}
 	while (!atomic_load(&a->stop)) {
@@ -435,6 +508,8 @@ static void *unlisted_submitter(void *p)
 			a->stats.completed++;
 	}
 	sys_close(a->w, proc, ring_fd);
+	world_task_exit(a->w, task);
+	current = NULL;
 	return NULL;
 }
 
@@ -442,7 +517,8 @@ static void stress_unlisted(struct nw_world *nw, unsigned long rounds, struct nw
 {
 	struct world *w = &nw->w;
 	struct process *proc = &w->procs[0];
-	struct unlisted_arg a = { .w = w };
+	struct unlisted_plan plan = unlisted_plan(w->design);
+	struct unlisted_arg a = { .w = w, .reader_op = plan.reader_op };
 	struct prog_spec spec = spec_with(3000);
 	int fds[2] = { sys_load(w, proc, &spec), sys_load(w, proc, &spec) };
 	pthread_t tid;
@@ -459,7 +535,7 @@ static void stress_unlisted(struct nw_world *nw, unsigned long rounds, struct nw
 		int n = 0;
 
 		for (; n < 2; n++) {
-			struct reg_args args = { .prog_fd = fds[n], .ring_fd = -1, .id = w->design->kernel_ids ? -1 : n };
+			struct reg_args args = { .prog_fd = fds[n], .ring_fd = -1, .id = plan.ids[n] };
 
 			if (sys_register(w, proc, &args, &regs[n]) < 0)
 				break;
@@ -531,4 +607,102 @@ int nw_stress_run(const char *design, int threads, unsigned long ops, unsigned s
 	free(tids);
 	nw_destroy(w);
 	return ret;
+}
+
+/* ---- the per-ctx self-deadlock, pinned (stress.h) ---- */
+
+#define WATCHDOG_NS (10LL * 1000 * 1000 * 1000)
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct watchdog {
+	struct task *victim;
+	atomic_bool armed;
+	int caught;
+};
+
+static void *watchdog_main(void *p)
+{
+	struct watchdog *wd = p;
+	long long deadline = now_ns() + WATCHDOG_NS;
+
+	while (!atomic_load(&wd->armed))
+		sched_yield();
+	/* Asleep in ->unreg()'s wait, with the free that would end it in its own task work. */
+	while (!(atomic_load(&wd->victim->uninterruptible) && task_work_pending(wd->victim))) {
+		if (now_ns() > deadline)
+			break;
+		sched_yield();
+	}
+	wd->caught = atomic_load(&wd->victim->uninterruptible) && task_work_pending(wd->victim);
+	/* Only the victim could run this; it never will while asleep. Run it for it. */
+	task_work_run_for(wd->victim);
+	return NULL;
+}
+
+int nw_self_deadlock(struct nw_self_deadlock *out)
+{
+	/* io-wq held until the submit has returned, so that the free cannot be run by the submit's own exit. */
+	struct world_options wopts = { .fd_limit = 64, .iowq_workers = 1, .iowq_gated = true };
+	const struct design_def *d = design_find("per-ctx");
+	struct nw_world *nw = d ? (struct nw_world *)world_create(d, &wopts) : NULL;
+	struct prog_spec spec = spec_with(7);
+	struct registration reg;
+	struct cqe cqe = { 0 };
+	struct watchdog wd = { 0 };
+	pthread_t tid;
+
+	memset(out, 0, sizeof(*out));
+	if (!nw)
+		return -EINVAL;
+	struct world *w = &nw->w;
+	struct process *proc = &w->procs[0];
+	struct ring_options opts = { .bpf = true };
+	struct task *task = world_task_new(w, proc);
+
+	current = task;
+	int ring_fd = sys_setup(w, proc, &opts);
+	int prog_fd = sys_load(w, proc, &spec);
+	struct reg_args args = { .prog_fd = prog_fd, .ring_fd = ring_fd, .id = 0 };
+	int ret = ring_fd < 0 ? ring_fd : prog_fd < 0 ? prog_fd : sys_register(w, proc, &args, &reg);
+
+	if (ret < 0) {
+		world_task_exit(w, task);
+		current = NULL;
+		nw_destroy(nw);
+		return ret;
+	}
+	struct sqe sqe = { .async = true, .user_data = 1 };
+
+	w->design->target(&reg.name, &sqe);
+	sys_submit(w, proc, ring_fd, &sqe, 1);
+	/* Back in user space: the worker issues the request, posts its CQE and queues its free as our task work. */
+	wq_flush(&w->iowq);
+	/* User space reads the CQ ring without entering the kernel (no task work runs). */
+	struct io_ring_ctx *ring = fd_peek(&proc->fds, ring_fd)->payload;
+
+	out->completed = io_reap(ring, &cqe, 1) == 1 && cqe.user_data == 1 && cqe.res == 7;
+	wd.victim = task;
+	if (pthread_create(&tid, NULL, watchdog_main, &wd) != 0)
+		abort();
+	atomic_store(&wd.armed, true);
+	/* BPF_LINK_DETACH: ->unreg() drops the slot's own reference and sleeps until the request drops its. */
+	out->unregister_ret = sys_unregister(w, proc, &reg);
+	pthread_join(tid, NULL);
+	out->caught = wd.caught;
+	out->freed = world_task_requests(task) == 0;
+	sys_close(w, proc, reg.link_fd);
+	sys_close(w, proc, prog_fd);
+	sys_close(w, proc, ring_fd);
+	world_task_exit(w, task);
+	current = NULL;
+	nw_violations(nw, &out->violations);
+	nw_destroy(nw);
+	return 0;
 }
