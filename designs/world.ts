@@ -264,6 +264,8 @@ export class World {
   readonly taskWork = new TaskWork();
   /** Each task's io_uring completions (tctx->task_list), FIFO, run as one task work item. */
   private readonly tctxWork = new Map<string, { proc: Process; items: Work[] }>();
+  /** Tasks inside do_exit(): their process is dead, but they still take and run task work. */
+  private readonly exitingTasks = new Set<string>();
   private nextHelper = 1;
   /** Links pinned in bpffs: they outlive their creator. */
   readonly pinned: File[] = [];
@@ -384,12 +386,14 @@ export class World {
    * io_req_task_work_add() (io_uring/io_uring.c): `work` completes `req` in
    * its submitter task. On a DEFER_TASKRUN ring it goes to the ring's local
    * list, which only the submitter task runs; otherwise to the task's
-   * io_uring list, which rides as one task work item. A task that is
-   * exiting cannot take it: it goes to a kworker (io_fallback_tw).
+   * io_uring list, which rides as one task work item. A thread of a dead
+   * process (task_work_add() fails once exit_task_work() has run) cannot
+   * take it: it goes to a kworker (io_fallback_tw). The thread running
+   * do_exit() still takes it, and runs it itself.
    */
   ioUringTaskWork(req: Request, what: string, work: Work): void {
     const ring = req.ring;
-    const exiting = !req.submitter.alive;
+    const exiting = !req.submitter.alive && !this.exitingTasks.has(req.task);
     this.trace.emit({
       kind: 'task-work',
       task: exiting ? 'fallback' : req.task,
@@ -412,18 +416,20 @@ export class World {
     }
     const proc = req.submitter;
     this.tctxWork.set(req.task, { proc, items: [work] });
-    this.addTaskWork(req.task, proc, () => this.tctxTaskWork(req.task, ring));
+    this.addTaskWork(req.task, proc, () => this.tctxTaskWork(req.task));
   }
 
-  /** tctx_task_work(): the task's io_uring completions in the order queued; an exiting task hands them to a kworker. */
-  private *tctxTaskWork(task: string, ring: Ring): Op<void> {
+  /**
+   * tctx_task_work(): the task's io_uring completions in the order queued.
+   * An exiting task runs them itself, marked canceled ("io_uring: unify
+   * task_work cancelation checks", 41351b1a-6177-4840-8639-aedb01b2b842@kernel.dk);
+   * for a request's free or failure that changes nothing here.
+   */
+  private *tctxTaskWork(task: string): Op<void> {
     const tctx = this.tctxWork.get(task);
     this.tctxWork.delete(task);
     if (tctx === undefined) return;
-    for (const work of tctx.items) {
-      if (tctx.proc.alive) yield* work();
-      else this.fallback(ring, work);
-    }
+    for (const work of tctx.items) yield* work();
   }
 
   /** io_run_local_work(): the DEFER_TASKRUN ring's completions, run by its submitter task. */
@@ -569,18 +575,20 @@ export class World {
   }
 
   /**
-   * exit() as do_exit() (kernel/exit.c) orders it: PF_EXITING (io_uring
-   * completions for the process now go to kworkers); the other threads
-   * leave the kernel; io_uring_files_cancel() waits for the process's
-   * requests in flight (one that never completes hangs the exit, as in the
-   * kernel); exit_files() drops the fd table, so current->files is NULL,
-   * and puts every file, which queues each last put's __fput() as this
-   * task's task work; the syscall's end stands for exit_task_work(), which
-   * runs them, newest first, with no files table: an fget() there oopses.
+   * exit() as do_exit() (kernel/exit.c) orders it: the other threads leave
+   * the kernel and die (exit_group); io_uring_files_cancel() waits for the
+   * process's requests in flight, running this task's task work meanwhile
+   * (one that never completes hangs the exit, as in the kernel);
+   * exit_files() drops the fd table, so current->files is NULL, and puts
+   * every file, which queues each last put's __fput() as this task's task
+   * work; exit_task_work() then runs it, newest first, with no files
+   * table: an fget() there oopses. After that the task takes no task work.
    */
   *exit(proc: Process): Op<Result<void>> {
     yield* at(`exit(${proc.pid})`);
     if (!proc.alive) return fail('ESRCH');
+    const task = this.trace.actor;
+    this.exitingTasks.add(task);
     proc.alive = false;
     this.trace.emit({ kind: 'process-exit', pid: proc.pid });
     // exit_group: the other threads leave the kernel and die; the shared fd table stays until they have.
@@ -591,7 +599,6 @@ export class World {
     // A DEFER_TASKRUN ring this process submits on: its completions can only run elsewhere now.
     for (const ring of this.rings) if (ring.submitterTask?.proc === proc) this.moveLocalWork(ring);
     // io_uring_cancel_generic() runs the task's own task work while it waits (io_run_task_work()).
-    const task = this.trace.actor;
     const drained = () => this.requests.every((r) => r.submitter !== proc || r.state === 'freed');
     for (;;) {
       yield* this.runTaskWork(task);
@@ -604,6 +611,12 @@ export class World {
     for (const file of proc.fds.detachAll()) {
       yield* at(`exit_files(${proc.pid}): fput(${file.label})`);
       this.fput(file);
+    }
+    try {
+      yield* this.runTaskWork(task); // exit_task_work()
+    } finally {
+      // Done, or dead of an oops in it: either way the task takes no more task work.
+      this.exitingTasks.delete(task);
     }
     return ok(undefined);
   }

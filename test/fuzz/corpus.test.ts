@@ -134,7 +134,7 @@ describe('npm run fuzz -- --replay', () => {
     assert.equal(run.stdout, `${file}: global-array no longer violates bounds on this scenario\n`);
   });
 
-  it('is what a run prints for each counterexample it saves, and a run says when the corpus holds another', () => {
+  it('is what a run prints for each counterexample it saves, seeds the next run, and a run says when the corpus holds another', () => {
     const corpus = tmp();
     const args = ['--designs', 'global-array', '--properties', 'bounds', '--protocols', 'mixed'];
     const small = [...args, '--runs', '30', '--no-mutants', '--jobs', '1', '--corpus', corpus];
@@ -148,8 +148,12 @@ describe('npm run fuzz -- --replay', () => {
     assert.equal(saved.problem, null);
     assert.equal(saved.entry?.format, CORPUS_FORMAT);
     assert.equal(fuzz(['--replay', file]).status, 0);
-    // Another scenario in its place: the next run keeps it and says its replay runs that one.
-    write(corpus, 'global-array--bounds.json', entry());
+    // The saved scenario seeds the next run, which finds it again first: no note.
+    const again = fuzz(small);
+    assert.equal(again.status, 0, again.stderr);
+    assert.doesNotMatch(again.stdout, /holds an earlier counterexample/);
+    // A saved scenario that no longer fails: the run finds another, keeps the file and says so.
+    write(corpus, 'global-array--bounds.json', entry(3));
     const second = fuzz(small);
     assert.equal(second.status, 0, second.stderr);
     assert.match(
