@@ -9,6 +9,7 @@ import type { DesignOps } from './design.js';
 import { ERRNO, fail, ok, type Result } from './kernel/errno.js';
 import { at, type Op, waitUntil } from './kernel/step.js';
 import {
+  type File,
   fgetRing,
   type Process,
   type Request,
@@ -90,21 +91,13 @@ export class IoUring {
    * a punt to io-wq. Returns the request id; the CQE, if any, lands in the ring.
    */
   *submit(proc: Process, ringFd: number, sqe: Sqe): Op<Result<number>> {
-    yield* at('io_uring_enter');
-    const found = fgetRing(this.world, proc, ringFd);
-    if (!found.ok) return found;
-    const { ring, file } = found.value;
+    const entered = yield* this.enter(proc, ringFd, 'io_uring_enter');
+    if (!entered.ok) return entered;
+    const { ring, file, task } = entered.value;
     const w = this.world;
-    const task = w.trace.actor;
-    if (ring.deferTaskrun) {
-      // SINGLE_ISSUER: the ring belongs to one task; taken here by its first submitter, as
-      // IORING_REGISTER_ENABLE_RINGS does for a ring created disabled.
-      ring.submitterTask ??= { task, proc };
-      if (ring.submitterTask.task !== task) {
-        w.fput(file);
-        return fail('EEXIST');
-      }
-    }
+    // SINGLE_ISSUER: the ring belongs to one task; taken here by its first submitter, as
+    // IORING_REGISTER_ENABLE_RINGS does for a ring created disabled.
+    if (ring.deferTaskrun) ring.submitterTask ??= { task, proc };
     yield* ring.uringLock.lock();
     // io_submit_sqes() -> io_alloc_req(): from the ring's cache, under uring_lock.
     const req = w.newRequest(ring, proc, sqe);
@@ -142,17 +135,11 @@ export class IoUring {
    * only) and the caller's own task work meanwhile (io_cqring_wait()).
    */
   *getEvents(proc: Process, ringFd: number, done: (ring: Ring) => boolean): Op<Result<void>> {
-    yield* at('io_uring_enter(GETEVENTS)');
-    const found = fgetRing(this.world, proc, ringFd);
-    if (!found.ok) return found;
-    const { ring, file } = found.value;
+    const entered = yield* this.enter(proc, ringFd, 'io_uring_enter(GETEVENTS)');
+    if (!entered.ok) return entered;
+    const { ring, file, task } = entered.value;
     const w = this.world;
-    const task = w.trace.actor;
     const mine = ring.deferTaskrun && ring.submitterTask?.task === task;
-    if (ring.deferTaskrun && ring.submitterTask !== null && !mine) {
-      w.fput(file);
-      return fail('EEXIST');
-    }
     for (;;) {
       if (mine) yield* w.runLocalWork(ring);
       yield* w.runTaskWork(task);
@@ -164,6 +151,28 @@ export class IoUring {
     }
     w.fput(file);
     return ok(undefined);
+  }
+
+  /**
+   * io_uring_enter()'s start: the ring behind `ringFd` with a file reference,
+   * and the entering task; EEXIST for a task other than the owner of a
+   * SINGLE_ISSUER (DEFER_TASKRUN) ring.
+   */
+  private *enter(
+    proc: Process,
+    ringFd: number,
+    label: string,
+  ): Op<Result<{ ring: Ring; file: File; task: string }>> {
+    yield* at(label);
+    const found = fgetRing(this.world, proc, ringFd);
+    if (!found.ok) return found;
+    const { ring, file } = found.value;
+    const task = this.world.trace.actor;
+    if (ring.deferTaskrun && ring.submitterTask !== null && ring.submitterTask.task !== task) {
+      this.world.fput(file);
+      return fail('EEXIST');
+    }
+    return ok({ ring, file, task });
   }
 
   /** io_queue_iowq(): the request is issued later by an io-wq worker actor. */

@@ -263,7 +263,7 @@ export class World {
   /** Task work (deferred __fput(), io_uring completions), per task: run by that task itself. */
   readonly taskWork = new TaskWork();
   /** Each task's io_uring completions (tctx->task_list), FIFO, run as one task work item. */
-  private readonly tctxWork = new Map<string, { proc: Process; items: Work[] }>();
+  private readonly tctxWork = new Map<string, Work[]>();
   /** Tasks inside do_exit(): their process is dead, but they still take and run task work. */
   private readonly exitingTasks = new Set<string>();
   private nextHelper = 1;
@@ -411,12 +411,11 @@ export class World {
     }
     const tctx = this.tctxWork.get(req.task);
     if (tctx !== undefined) {
-      tctx.items.push(work);
+      tctx.push(work);
       return;
     }
-    const proc = req.submitter;
-    this.tctxWork.set(req.task, { proc, items: [work] });
-    this.addTaskWork(req.task, proc, () => this.tctxTaskWork(req.task));
+    this.tctxWork.set(req.task, [work]);
+    this.addTaskWork(req.task, req.submitter, () => this.tctxTaskWork(req.task));
   }
 
   /**
@@ -426,10 +425,9 @@ export class World {
    * for a request's free or failure that changes nothing here.
    */
   private *tctxTaskWork(task: string): Op<void> {
-    const tctx = this.tctxWork.get(task);
+    const items = this.tctxWork.get(task) ?? [];
     this.tctxWork.delete(task);
-    if (tctx === undefined) return;
-    for (const work of tctx.items) yield* work();
+    for (const work of items) yield* work();
   }
 
   /** io_run_local_work(): the DEFER_TASKRUN ring's completions, run by its submitter task. */
@@ -448,7 +446,7 @@ export class World {
 
   /** Task work items queued on `task` now, io_uring completions counted one by one (for deadlock reports). */
   pendingWork(task: string): number {
-    const tctx = this.tctxWork.get(task)?.items.length ?? 0;
+    const tctx = this.tctxWork.get(task)?.length ?? 0;
     // The io_uring list rides as one generic item: count its completions instead.
     return Math.max(0, this.taskWork.pending(task) - (tctx > 0 ? 1 : 0)) + tctx;
   }

@@ -147,16 +147,16 @@ function* submit(
  * caller with a timeout would.
  */
 function* reap(env: ActorEnv, proc = env.proc, ringFd = env.ringFd) {
-  const mine = env.log.submits.filter((s) => s.actor === env.actor && s.pid === proc.pid);
-  const world = env.m.world;
+  // The requests are looked up once: the wait's predicate runs at every scheduler step.
+  const mine = env.log.submits
+    .filter((s) => s.actor === env.actor && s.pid === proc.pid)
+    .map((s) => ({ id: s.request, req: env.m.world.requests.find((r) => r.id === s.request) }));
   yield* sys(
     env,
     env.m.uring.getEvents(proc, ringFd, (ring) =>
       mine.every(
-        (s) =>
-          ring.cq.some((c) => c.request === s.request) ||
-          world.requests.find((r) => r.id === s.request)?.state === 'parked' ||
-          world.requests.find((r) => r.id === s.request)?.ring !== ring,
+        ({ id, req }) =>
+          ring.cq.some((c) => c.request === id) || req?.state === 'parked' || req?.ring !== ring,
       ),
     ),
     proc,
