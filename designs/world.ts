@@ -2,6 +2,7 @@
 // programs, in-flight requests, posted CQEs, and the trace. Everything here
 // is shared by all designs; a design adds only its own tables.
 
+import { type Creds, type LoadBasis, legacyCreds, structOpsLoad } from './kernel/creds.js';
 import { fail, ok, type Result } from './kernel/errno.js';
 import { FdTable, KFile } from './kernel/fd-table.js';
 import type { FixedFileTable, RsrcNode } from './kernel/fixed-files.js';
@@ -45,6 +46,8 @@ export class Program {
   /** The map, its trampolines and programs are freed: calling into it is a use after free. */
   freed = false;
   readonly refs: Refcount;
+  /** What let its owner load it (set by World.loadProgram; init_user_ns for one made directly). */
+  loadedWith: LoadBasis = { kind: 'init' };
 
   constructor(
     readonly id: number,
@@ -81,10 +84,17 @@ export type File = KFile<FilePayload>;
 
 export interface ProcessOptions {
   readonly name?: string;
-  /** User namespace id; 0 is the initial namespace. */
+  /** Namespace id (the container; isolation is judged by it); 0 is the initial one. The user namespace is creds.userns. */
   readonly ns?: number;
-  /** Whether the process may load BPF objects (CAP_BPF, or a BPF token). */
+  /**
+   * Whether the process may load BPF objects, as before credentials were
+   * modelled: in namespace 0 CAP_BPF in init_user_ns, elsewhere a BPF token
+   * in its own userns (kernel/creds.ts legacyCreds). True unless given;
+   * ignored when `creds` is given.
+   */
   readonly capBpf?: boolean;
+  /** The process's credentials (user namespace, capabilities, BPF token). */
+  readonly creds?: Creds;
   /** RLIMIT_NOFILE; 1024 unless raised. */
   readonly fdLimit?: number;
 }
@@ -99,7 +109,7 @@ export class Process {
     readonly pid: number,
     readonly name: string,
     readonly ns: number,
-    readonly capBpf: boolean,
+    readonly creds: Creds,
     trace: Trace,
     fdLimit?: number,
   ) {
@@ -306,11 +316,13 @@ export class World {
   /** Creates a process (fork + setup, not itself a modelled step). */
   createProcess(opts: ProcessOptions = {}): Process {
     const pid = 100 + this.processes.length;
+    // The scenario's namespace (the container); the user namespace is in creds.
+    const ns = opts.ns ?? opts.creds?.userns ?? 0;
     const proc = new Process(
       pid,
       opts.name ?? `p${pid}`,
-      opts.ns ?? 0,
-      opts.capBpf ?? true,
+      ns,
+      opts.creds ?? legacyCreds(ns, opts.capBpf ?? true),
       this.trace,
       opts.fdLimit,
     );
@@ -497,12 +509,18 @@ export class World {
     this.trace.emit({ kind: 'program-freed', program: program.id });
   }
 
-  /** bpf(BPF_PROG_LOAD / BPF_MAP_CREATE): loads a program and returns its fd. EPERM without CAP_BPF. */
+  /**
+   * bpf(BPF_MAP_CREATE / BPF_PROG_LOAD) of a struct_ops map and its
+   * programs: returns its fd; EPERM unless the process's credentials pass
+   * the kernel's checks (kernel/creds.ts structOpsLoad).
+   */
   *loadProgram(proc: Process, spec: ProgramSpec): Op<Result<number>> {
     yield* at(`bpf_load(${spec.label})`);
     if (!proc.alive) return fail('ESRCH');
-    if (!proc.capBpf) return fail('EPERM');
+    const basis = structOpsLoad(proc.creds);
+    if (basis === 'EPERM') return fail('EPERM');
     const program = new Program(this.programs.length + 1, proc.pid, spec, this.trace);
+    program.loadedWith = basis;
     this.programs.push(program);
     this.trace.emit({ kind: 'program-loaded', program: program.id, pid: proc.pid });
     const file = this.newFile(

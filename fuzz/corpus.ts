@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeAtomic } from '../bench/results.js';
+import { PRIVILEGES } from '../designs/kernel/creds.js';
 import { findDesign } from '../designs/registry.js';
 import type { JobResult } from './engine.js';
 import { mutantsOf } from './mutants.js';
@@ -108,6 +109,8 @@ function scenarioProblem(x: Json): string | null {
   for (const [i, p] of processes.entries()) {
     if (!isObject(p) || !isInt(p.ns) || !isInt(p.team))
       return `scenario.processes[${i}] needs whole numbers ns and team`;
+    if (p.privilege !== undefined && !(PRIVILEGES as readonly Json[]).includes(p.privilege))
+      return `scenario.processes[${i}].privilege is not one of ${PRIVILEGES.join(', ')}`;
   }
   if (!Array.isArray(actors) || actors.length === 0)
     return 'scenario.actors is not a non-empty list';

@@ -4,6 +4,7 @@
 // line saying how it broke. Nothing here knows a design by name.
 
 import type { DesignDef } from '../designs/design.js';
+import { describeBasis, describeCreds, NO_PRIVILEGE } from '../designs/kernel/creds.js';
 import type { TraceEntry } from '../designs/kernel/trace.js';
 import type { Observation } from './simulate.js';
 
@@ -68,6 +69,21 @@ function ownerTeam(o: Observation, program: number): number | undefined {
   return p === undefined ? undefined : o.log.teams.get(p.ownerPid);
 }
 
+/**
+ * Who broke the property and what that took, from what they did in this
+ * run: `loaded` a program that ran where it should not (what its load
+ * passed: kernel/creds.ts structOpsLoad), or only submitted an SQE at a
+ * name it never registered (io_uring_setup/enter check no capability).
+ */
+function attacker(o: Observation, pid: number, program: number | null): string {
+  const proc = o.m.world.processes.find((p) => p.pid === pid);
+  const held = proc === undefined ? 'unknown' : describeCreds(proc.creds);
+  const prog = program === null ? undefined : o.m.world.programs.find((p) => p.id === program);
+  if (prog === undefined)
+    return `attacker ${proc?.name ?? pid} only submitted an SQE (held: ${held}); needed: ${NO_PRIVILEGE}`;
+  return `attacker ${proc?.name ?? pid} loaded prog${prog.id} (held: ${held}); needed: ${describeBasis(prog.loadedWith)}`;
+}
+
 const hijack: Check = (o) => {
   const cbs = callbacksByRequest(o);
   for (const s of o.log.submits) {
@@ -75,7 +91,10 @@ const hijack: Check = (o) => {
     for (const e of cbs.get(s.request) ?? []) {
       const program = programOf(e);
       if (ownerTeam(o, program) === team || o.log.handed.get(s.pid)?.has(program)) continue;
-      return `request ${s.request} of ${s.actor} ran prog${program}, owned by team ${ownerTeam(o, program)}, not its own team ${team}`;
+      // A blind submit took someone else's program; otherwise someone else's program took the submitter's name.
+      const owner = o.m.world.programs.find((p) => p.id === program)?.ownerPid ?? -1;
+      const who = s.blind === true ? attacker(o, s.pid, null) : attacker(o, owner, program);
+      return `request ${s.request} of ${s.actor} ran prog${program}, owned by team ${ownerTeam(o, program)}, not its own team ${team}; ${who}`;
     }
   }
   return null;
@@ -188,7 +207,7 @@ const isolation: Check = (o) => {
     const owner = o.m.world.programs.find((p) => p.id === holder);
     const ownerNs = o.m.world.processes.find((p) => p.pid === owner?.ownerPid)?.ns;
     if (ownerNs !== undefined && ownerNs !== r.ns) {
-      return `${r.actor}'s registration failed with ${r.errno}: the slot held prog${holder} of namespace ${ownerNs}`;
+      return `${r.actor}'s registration failed with ${r.errno}: the slot held prog${holder} of namespace ${ownerNs}; ${attacker(o, owner?.ownerPid ?? -1, holder)}`;
     }
   }
   return null;

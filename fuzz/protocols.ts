@@ -19,6 +19,8 @@ export interface SubmitRecord {
   readonly pid: number;
   readonly request: number;
   readonly intended: Intended;
+  /** Submitted at a name the submitter never registered nor was handed: it only named something. */
+  readonly blind?: boolean;
 }
 
 export interface RegisterRecord {
@@ -131,13 +133,15 @@ function* submit(
   async: boolean,
   proc = env.proc,
   ringFd = env.ringFd,
+  blind = false,
 ) {
   const r = yield* sys(
     env,
     env.m.uring.submit(proc, ringFd, env.m.sqe(name, env.log.submits.length + 1, async)),
     proc,
   );
-  if (r.ok) env.log.submits.push({ actor: env.actor, pid: proc.pid, request: r.value, intended });
+  if (r.ok)
+    env.log.submits.push({ actor: env.actor, pid: proc.pid, request: r.value, intended, blind });
 }
 
 /**
@@ -254,7 +258,11 @@ function* restart(env: ActorEnv): Op<void> {
       : yield* sys(env, env.m.world.passFd(env.proc, env.ringFd, supervisor));
   yield* sys(env, env.m.world.exit(env.proc));
   yield* at('restart');
-  const proc = env.m.world.createProcess({ name: `${env.proc.name}-restarted`, ns: env.proc.ns });
+  const proc = env.m.world.createProcess({
+    name: `${env.proc.name}-restarted`,
+    ns: env.proc.ns,
+    creds: env.proc.creds,
+  });
   env.log.teams.set(proc.pid, team);
   const ring =
     supervisor !== undefined && kept?.ok === true
@@ -281,11 +289,14 @@ function* restart(env: ActorEnv): Op<void> {
   if (reg.ok) yield* unregister(env, reg.value, again.program.id, proc);
 }
 
-/** hostile: register anywhere it likes, flood, unregister, re-register; it also runs what it registered. */
+/**
+ * hostile: register anywhere it likes, flood, unregister, re-register; it
+ * also runs what it registered. Without the privilege to load (EPERM) it
+ * does what any process can: submit on its own ring at a raw name.
+ */
 function* hostile(env: ActorEnv): Op<void> {
   const loaded = yield* load(env);
-  if (loaded === null) return;
-  for (let round = 0; round <= env.plan.extra; round++) {
+  for (let round = 0; loaded !== null && round <= env.plan.extra; round++) {
     const range = env.design.idRange;
     const id = range === null ? undefined : (env.plan.id + round) % 0x10000;
     const reg = yield* register(env, loaded.fd, id);
@@ -296,7 +307,7 @@ function* hostile(env: ActorEnv): Op<void> {
     if (round < env.plan.extra) yield* unregister(env, reg.value, loaded.program.id);
   }
   // A probe at a name it never registered: an id, fd or slot straight from its plan.
-  yield* submit(env, rawName(env), 'team', false);
+  yield* submit(env, rawName(env), 'team', false, env.proc, env.ringFd, true);
   yield* reap(env);
 }
 

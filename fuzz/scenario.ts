@@ -6,6 +6,13 @@
 import fc from 'fast-check';
 import type { DesignDef } from '../designs/design.js';
 import { IOU_ISSUE_SKIP_COMPLETE, type RingOptions } from '../designs/io-uring.js';
+import {
+  type Creds,
+  credsFor,
+  legacyCreds,
+  PRIVILEGES,
+  type Privilege,
+} from '../designs/kernel/creds.js';
 import { ERRNO } from '../designs/kernel/errno.js';
 
 export const PROTOCOLS = ['exclusive', 'shared-by-id', 'restart', 'hostile'] as const;
@@ -29,6 +36,19 @@ export interface ProcessPlan {
   readonly flagged?: boolean;
   /** Its rings are created with IORING_SETUP_DEFER_TASKRUN | SINGLE_ISSUER. Absent: false. */
   readonly deferTaskrun?: boolean;
+  /**
+   * What the process holds (designs/kernel/creds.ts credsFor). Absent, as in
+   * scenarios saved before it existed: namespace 0 has CAP_BPF in
+   * init_user_ns, any other a BPF token in its own userns.
+   */
+  readonly privilege?: Privilege;
+}
+
+/** The credentials a process of `plan` runs with. */
+export function processCreds(plan: ProcessPlan): Creds {
+  return plan.privilege === undefined
+    ? legacyCreds(plan.ns, true)
+    : credsFor(plan.ns, plan.privilege);
 }
 
 /** How the rings of a process are created: the process's choices, where the design has a flag. */
@@ -94,6 +114,16 @@ const ringChoice = fc.record({
 });
 
 /**
+ * The hostile process's privilege: mostly a token in its userns (what it had
+ * before the choice existed), sometimes CAP_BPF in init_user_ns, root in its
+ * userns only (cannot load) or nothing (can only create rings and submit).
+ */
+const hostilePrivilege: fc.Arbitrary<Privilege> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<Privilege>('token') },
+  fc.constantFrom<Privilege>(...PRIVILEGES.filter((p) => p !== 'token')),
+);
+
+/**
  * Scenarios of 1-3 processes (at most one hostile, in namespace 1) and 1-4
  * actors. Every service actor follows `victimProtocol`, or any of them
  * for 'mixed'. Each process chooses how its rings are created.
@@ -107,12 +137,16 @@ export function scenarioArbitrary(victimProtocol: JobProtocol = 'mixed'): fc.Arb
         minLength: 1,
         maxLength: 2,
       }),
-      hostile: fc.option(ringChoice, { nil: null }),
+      hostile: fc.option(fc.record({ ring: ringChoice, privilege: hostilePrivilege }), {
+        nil: null,
+      }),
     })
     .chain(({ victims, hostile }) => {
       const processes: ProcessPlan[] = [
         ...victims.map(({ team, ring }) => ({ ns: 0, team, ...ring })),
-        ...(hostile === null ? [] : [{ ns: 1, team: 9, ...hostile }]),
+        ...(hostile === null
+          ? []
+          : [{ ns: 1, team: 9, ...hostile.ring, privilege: hostile.privilege }]),
       ];
       const actor = fc.integer({ min: 0, max: processes.length - 1 }).chain((process) =>
         fc.record({

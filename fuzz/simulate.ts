@@ -8,7 +8,7 @@ import type { Op } from '../designs/kernel/step.js';
 import { Machine } from '../designs/machine.js';
 import type { Outcome } from '../designs/scheduler.js';
 import { FuzzLog, PROTOCOL_OPS, ProcessExited } from './protocols.js';
-import { ringOptions, type Scenario } from './scenario.js';
+import { processCreds, ringOptions, type Scenario } from './scenario.js';
 
 /** Steps after which a run is cut off (reported as a step-limit outcome). */
 export const MAX_STEPS = 20_000;
@@ -39,7 +39,11 @@ export function simulate(
   m.world.trace.mutations = new Set(mutations);
   const log = new FuzzLog();
   const procs = scenario.processes.map((p, i) => {
-    const proc = m.world.createProcess({ name: `p${i}${p.ns === 1 ? '-hostile' : ''}`, ns: p.ns });
+    const proc = m.world.createProcess({
+      name: `p${i}${p.ns === 1 ? '-hostile' : ''}`,
+      ns: p.ns,
+      creds: processCreds(p),
+    });
     log.teams.set(proc.pid, p.team);
     return proc;
   });
