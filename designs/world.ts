@@ -70,6 +70,8 @@ export interface BpfLink {
   readonly id: number;
   readonly program: Program;
   detached: boolean;
+  /** link->refcnt: the link file's reference, plus one per bpffs pin. */
+  refs: number;
   /** The struct_ops ->unreg() this link calls once, on detach or on last close. */
   readonly unreg: () => Op<void>;
 }
@@ -277,8 +279,8 @@ export class World {
   /** Tasks inside do_exit(): their process is dead, but they still take and run task work. */
   private readonly exitingTasks = new Set<string>();
   private nextHelper = 1;
-  /** Links pinned in bpffs: they outlive their creator. */
-  readonly pinned: File[] = [];
+  /** Links pinned in bpffs, by path: each pin holds a link reference, so the link outlives its fd. */
+  readonly pinned = new Map<string, BpfLink>();
   /** The process of the running actor (current->files); null outside any actor. */
   current: Process | null = null;
   /** Starts a new actor in `proc`'s context; the scheduler installs this. */
@@ -533,10 +535,35 @@ export class World {
     return yield* this.installFd(proc, file);
   }
 
-  /** Makes a link file holding `program` (the caller's reference moves in). */
+  /**
+   * Makes a link file holding `program` (the caller's reference moves in).
+   * Its release is bpf_link_release() -> bpf_link_put_direct()
+   * (kernel/bpf/syscall.c): the last link reference going with the file
+   * frees the link synchronously, in the task that drops the file.
+   */
   newLink(program: Program, unreg: () => Op<void>): File {
-    const link: BpfLink = { id: this.nextLinkId++, program, detached: false, unreg };
-    return this.newFile(`link#${link.id}`, { kind: 'bpf-link', link }, () => this.detachLink(link));
+    const link: BpfLink = { id: this.nextLinkId++, program, detached: false, refs: 1, unreg };
+    return this.newFile(`link#${link.id}`, { kind: 'bpf-link', link }, () =>
+      this.linkPutDirect(link),
+    );
+  }
+
+  /** bpf_link_put_direct(): the last reference frees the link here (bpf_link_free -> ->dealloc -> ->unreg()). */
+  private *linkPutDirect(link: BpfLink): Op<void> {
+    link.refs -= 1;
+    if (link.refs === 0) yield* this.detachLink(link);
+  }
+
+  /**
+   * bpf_link_put() (kernel/bpf/syscall.c): the last reference frees the
+   * link from a workqueue (INIT_WORK(bpf_link_put_deferred) +
+   * schedule_work()): ->unreg() runs on a kworker, whose files are
+   * init_files (no user fds: an fget there is EBADF).
+   */
+  private linkPut(link: BpfLink): void {
+    link.refs -= 1;
+    if (link.refs === 0)
+      this.spawn(`kworker:link-put${link.id}#${this.nextHelper++}`, this.detachLink(link), null);
   }
 
   /** Detaches a link once: runs ->unreg() and drops the program reference it held. */
@@ -577,16 +604,45 @@ export class World {
     return yield* this.installFd(to, file);
   }
 
-  /** Pins the link at `fd` in bpffs so it survives its creator's exit. */
-  *pinLink(proc: Process, fd: number): Op<Result<void>> {
-    yield* at(`bpf_obj_pin(${fd})`);
+  /**
+   * bpf_obj_pin(fd, path) for a link (kernel/bpf/inode.c bpf_obj_pin_user):
+   * the bpffs inode takes a link reference (bpf_link_inc), so the link
+   * outlives its fd and its creator. EEXIST for a path in use.
+   */
+  *pinLink(proc: Process, fd: number, path = `link${fd}`): Op<Result<void>> {
+    yield* at(`bpf_obj_pin(${fd}, ${path})`);
     const file = proc.fds.fget(fd);
     if (file === undefined) return fail('EBADF');
-    if (file.payload.kind !== 'bpf-link') {
-      this.fput(file);
-      return fail('EINVAL');
-    }
-    this.pinned.push(file);
+    const payload = file.payload;
+    this.fput(file);
+    if (payload.kind !== 'bpf-link') return fail('EINVAL');
+    if (this.pinned.has(path)) return fail('EEXIST');
+    payload.link.refs += 1;
+    this.pinned.set(path, payload.link);
+    return ok(undefined);
+  }
+
+  /**
+   * unlink(path) in bpffs: the inode goes after an RCU grace period
+   * (bpf_free_inode() is its ->free_inode, run from an RCU callback), and
+   * drops its link reference with bpf_any_put() -> bpf_link_put()
+   * (kernel/bpf/inode.c): when that is the last one, the link is freed,
+   * ->unreg() included, on a kworker. The unlink returns before any of it.
+   */
+  *unpinLink(path: string): Op<Result<void>> {
+    yield* at(`unlink(bpffs/${path})`);
+    const link = this.pinned.get(path);
+    if (link === undefined) return fail('ENOENT');
+    this.pinned.delete(path);
+    this.spawn(
+      `rcu:free-inode(${path})#${this.nextHelper++}`,
+      function* (this: World) {
+        yield* this.rcu.synchronize();
+        yield* at(`bpf_free_inode(${path}): bpf_link_put(link#${link.id})`);
+        this.linkPut(link);
+      }.bind(this)(),
+      null,
+    );
     return ok(undefined);
   }
 

@@ -123,6 +123,7 @@ function scenarioProblem(x: Json): string | null {
       return `${at}.protocol is not one of ${PROTOCOLS.join(', ')}`;
     if (!isInt(a.id) || !isInt(a.extra)) return `${at} needs whole numbers id and extra`;
     if (!Array.isArray(a.requests)) return `${at}.requests is not a list`;
+    if (a.pin !== undefined && typeof a.pin !== 'boolean') return `${at}.pin is not true or false`;
     const p = a.program;
     if (
       !isObject(p) ||

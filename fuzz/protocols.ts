@@ -175,6 +175,25 @@ function* unregister(env: ActorEnv, reg: Registration, program: number, proc = e
   record.endSeq = seq(env);
 }
 
+/** The bpffs path an actor pins its link at. */
+const pinPath = (env: ActorEnv) => `${env.actor}.link`;
+
+/** bpf_obj_pin() of the registration's link, when the plan asks and the design has links; the path or null. */
+function* pin(env: ActorEnv, reg: Registration): Op<string | null> {
+  if (env.plan.pin !== true || reg.linkFd === null) return null;
+  const pinned = yield* sys(env, env.m.world.pinLink(env.proc, reg.linkFd, pinPath(env)));
+  return pinned.ok ? pinPath(env) : null;
+}
+
+/** Unregisters by unlinking the pin (`rm` in bpffs): returns before the link's ->unreg() runs. */
+function* unpin(env: ActorEnv, path: string, program: number, proc = env.proc) {
+  if (!proc.alive) throw new ProcessExited(proc.name);
+  const record: UnregisterRecord = { actor: env.actor, program, startSeq: seq(env), endSeq: null };
+  env.log.unregisters.push(record);
+  yield* sys(env, env.m.world.unpinLink(path), proc);
+  record.endSeq = seq(env);
+}
+
 /**
  * exclusive: discover (where the design can), register, use, unregister,
  * then one stale probe. With an odd `extra` it closes the program fd right
@@ -187,12 +206,17 @@ function* exclusive(env: ActorEnv): Op<void> {
   const id = base === undefined ? undefined : yield* discoverFree(env, base);
   const reg = yield* register(env, loaded.fd, id);
   if (!reg.ok) return;
+  // Pinned, the link fd is closed: the pin alone keeps the registration.
+  const pinned = yield* pin(env, reg.value);
+  if (pinned !== null && reg.value.linkFd !== null)
+    yield* sys(env, env.m.world.close(env.proc, reg.value.linkFd));
   const closeEarly = env.plan.extra % 2 === 1;
   if (closeEarly) yield* sys(env, env.m.world.close(env.proc, loaded.fd));
   for (const async of env.plan.requests)
     yield* submit(env, reg.value.name, loaded.program.id, async);
   yield* reap(env);
-  yield* unregister(env, reg.value, loaded.program.id);
+  if (pinned === null) yield* unregister(env, reg.value, loaded.program.id);
+  else yield* unpin(env, pinned, loaded.program.id);
   // After removing its program, the caller's requests on the old name must fail.
   yield* submit(env, reg.value.name, null, false);
   yield* reap(env);
@@ -242,6 +266,7 @@ function* restart(env: ActorEnv): Op<void> {
   if (loaded === null) return;
   const first = yield* register(env, loaded.fd, victimId(env));
   if (!first.ok) return;
+  const pinned = yield* pin(env, first.value);
   const half = Math.ceil(env.plan.requests.length / 2);
   for (const async of env.plan.requests.slice(0, half))
     yield* submit(env, first.value.name, loaded.program.id, async);
@@ -273,6 +298,8 @@ function* restart(env: ActorEnv): Op<void> {
           proc,
         );
   if (!ring.ok) return;
+  // The registration outlived the crash in bpffs: the new server removes it before registering again.
+  if (pinned !== null) yield* unpin(env, pinned, loaded.program.id, proc);
   const again = yield* load(env, proc);
   if (again === null) return;
   const reg = yield* register(env, again.fd, victimId(env), proc, ring.value);

@@ -81,6 +81,13 @@ export interface ActorPlan {
   readonly requests: readonly boolean[];
   /** Protocol-specific count: extra register/unregister rounds (hostile), fd passing (shared-by-id). */
   readonly extra: number;
+  /**
+   * exclusive and restart pin their link in bpffs (where the design has
+   * links): exclusive closes the link fd and unregisters by unpinning;
+   * restart's link stays pinned across the crash, and the restarted server
+   * unpins it before registering again. Absent: false.
+   */
+  readonly pin?: boolean;
 }
 
 export interface Scenario {
@@ -159,6 +166,7 @@ export function scenarioArbitrary(victimProtocol: JobProtocol = 'mixed'): fc.Arb
           program: programPlan,
           requests: fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
           extra: fc.integer({ min: 0, max: 3 }),
+          pin: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, fc.constant(true)),
         }),
       );
       return fc.record({

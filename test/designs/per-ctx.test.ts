@@ -246,22 +246,17 @@ describe('per-ctx unregister', () => {
   it('->unreg() from a kworker finds no fd (init_files): the slot keeps the program, no oops', () => {
     const s = registered(perCtx, programSpec('p'), 1);
     const link = s.reg.linkFd ?? -1;
-    // Pinned in bpffs, the link outlives the fd; the last put then comes from a kworker (proc null).
-    unwrap(s.m.run(s.proc, s.m.world.pinLink(s.proc, link)));
+    // Pinned in bpffs, the link outlives the fd; unpinning then puts it from a kworker (proc null).
+    unwrap(s.m.run(s.proc, s.m.world.pinLink(s.proc, link, 'ops')));
     unwrap(s.m.run(s.proc, s.m.world.close(s.proc, link)));
-    const pinned = s.m.world.pinned[0];
-    assert.ok(pinned);
-    s.m.run(
-      null,
-      (function* () {
-        s.m.world.fput(pinned);
-        yield* s.m.world.runTaskWork();
-      })(),
-    );
+    assert.deepEqual(s.m.world.trace.ofKind('unregistered'), [], 'the pin keeps the link');
+    unwrap(s.m.run(s.proc, s.m.world.unpinLink('ops')));
+    assert.deepEqual(s.m.world.trace.ofKind('unregistered'), [], 'unlink returns first');
+    s.m.settle();
     assert.equal(s.m.world.trace.ofKind('null-deref').length, 0);
     assert.deepEqual(
-      s.m.world.trace.ofKind('unregistered').map((e) => e.event.ret),
-      [neg('EBADF')],
+      s.m.world.trace.ofKind('unregistered').map((e) => [e.actor.split('#')[0], e.event.ret]),
+      [['kworker:link-put1', neg('EBADF')]],
     );
   });
 });
