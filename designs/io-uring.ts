@@ -26,6 +26,17 @@ export const IOU_ISSUE_SKIP_COMPLETE = -ERRNO.EIOCBQUEUED;
 /** io_uring.h: try again (-EAGAIN): inline, this punts to io-wq. */
 export const IOU_RETRY = -ERRNO.EAGAIN;
 
+/** io_uring/tctx.h IO_RINGFD_REG_MAX: registered ring fds per task. */
+export const IO_RINGFD_REG_MAX = 16;
+
+/** A ring named by its index in the calling task's registered ring table (IORING_ENTER_REGISTERED_RING). */
+export interface RegisteredRing {
+  readonly registered: number;
+}
+
+/** How io_uring_enter() names its ring: an fd, or a registered index. */
+export type RingRef = number | RegisteredRing;
+
 export interface RingOptions {
   /** Create the ring with the design's setup flag. */
   readonly bpf: boolean;
@@ -90,7 +101,7 @@ export class IoUring {
    * io_uring_enter() with one SQE: prep and inline issue under uring_lock, or
    * a punt to io-wq. Returns the request id; the CQE, if any, lands in the ring.
    */
-  *submit(proc: Process, ringFd: number, sqe: Sqe): Op<Result<number>> {
+  *submit(proc: Process, ringFd: RingRef, sqe: Sqe): Op<Result<number>> {
     const entered = yield* this.enter(proc, ringFd, 'io_uring_enter');
     if (!entered.ok) return entered;
     const { ring, file, task } = entered.value;
@@ -125,7 +136,7 @@ export class IoUring {
     yield* ring.uringLock.unlock();
     // IORING_ENTER_GETEVENTS on a DEFER_TASKRUN ring: the submitter runs the ring's completions.
     if (ring.deferTaskrun) yield* w.runLocalWork(ring);
-    this.world.fput(file);
+    if (file !== null) this.world.fput(file);
     return ok(req.id);
   }
 
@@ -134,7 +145,7 @@ export class IoUring {
    * running the ring's local completions (DEFER_TASKRUN, submitter task
    * only) and the caller's own task work meanwhile (io_cqring_wait()).
    */
-  *getEvents(proc: Process, ringFd: number, done: (ring: Ring) => boolean): Op<Result<void>> {
+  *getEvents(proc: Process, ringFd: RingRef, done: (ring: Ring) => boolean): Op<Result<void>> {
     const entered = yield* this.enter(proc, ringFd, 'io_uring_enter(GETEVENTS)');
     if (!entered.ok) return entered;
     const { ring, file, task } = entered.value;
@@ -149,30 +160,75 @@ export class IoUring {
         () => done(ring) || (mine && ring.localWork.length > 0) || w.pendingWork(task) > 0,
       );
     }
-    w.fput(file);
+    if (file !== null) w.fput(file);
     return ok(undefined);
   }
 
   /**
-   * io_uring_enter()'s start: the ring behind `ringFd` with a file reference,
-   * and the entering task; EEXIST for a task other than the owner of a
+   * io_uring_enter()'s start: the ring behind `ringFd` with a file reference
+   * (none for a registered ring: the task's table holds one), and the
+   * entering task; EEXIST for a task other than the owner of a
    * SINGLE_ISSUER (DEFER_TASKRUN) ring.
    */
   private *enter(
     proc: Process,
-    ringFd: number,
+    ringFd: RingRef,
     label: string,
-  ): Op<Result<{ ring: Ring; file: File; task: string }>> {
+  ): Op<Result<{ ring: Ring; file: File | null; task: string }>> {
     yield* at(label);
-    const found = fgetRing(this.world, proc, ringFd);
-    if (!found.ok) return found;
-    const { ring, file } = found.value;
     const task = this.world.trace.actor;
+    let ring: Ring;
+    let file: File | null = null;
+    if (typeof ringFd === 'number') {
+      const found = fgetRing(this.world, proc, ringFd);
+      if (!found.ok) return found;
+      ({ ring, file } = found.value);
+    } else {
+      // IORING_ENTER_REGISTERED_RING: tctx->registered_rings[fd], EINVAL past the table, EBADF if empty.
+      if (ringFd.registered < 0 || ringFd.registered >= IO_RINGFD_REG_MAX) return fail('EINVAL');
+      const registered = this.world.registeredRings.get(task)?.[ringFd.registered] ?? null;
+      if (registered === null || registered.payload.kind !== 'io_uring') return fail('EBADF');
+      ring = registered.payload.ring;
+    }
     if (ring.deferTaskrun && ring.submitterTask !== null && ring.submitterTask.task !== task) {
-      this.world.fput(file);
+      if (file !== null) this.world.fput(file);
       return fail('EEXIST');
     }
     return ok({ ring, file, task });
+  }
+
+  /**
+   * IORING_REGISTER_RING_FDS with offset -1 (io_uring/tctx.c
+   * io_ring_add_registered_fd): fget(ringFd) in the caller (EBADF; EOPNOTSUPP
+   * for a file that is not a ring), kept in the first free slot of the
+   * calling task's table (EBUSY when full). Returns the index.
+   */
+  *registerRingFd(proc: Process, ringFd: number): Op<Result<number>> {
+    yield* at(`io_uring_register(RING_FDS, ${ringFd})`);
+    const task = this.world.trace.actor;
+    const table = this.world.registeredRings.get(task) ?? [];
+    const free = Array.from({ length: IO_RINGFD_REG_MAX }, (_, i) => i).find(
+      (i) => (table[i] ?? null) === null,
+    );
+    if (free === undefined) return fail('EBUSY');
+    const found = fgetRing(this.world, proc, ringFd);
+    if (!found.ok) return found;
+    table[free] = found.value.file;
+    this.world.registeredRings.set(task, table);
+    return ok(free);
+  }
+
+  /** IORING_UNREGISTER_RING_FDS for `index`: the slot's file reference is put. EINVAL out of range. */
+  *unregisterRingFd(index: number): Op<Result<void>> {
+    yield* at(`io_uring_register(UNREGISTER_RING_FDS, ${index})`);
+    if (index < 0 || index >= IO_RINGFD_REG_MAX) return fail('EINVAL');
+    const table = this.world.registeredRings.get(this.world.trace.actor);
+    const file = table?.[index] ?? null;
+    if (table !== undefined && file !== null) {
+      table[index] = null;
+      this.world.fput(file);
+    }
+    return ok(undefined);
   }
 
   /** io_queue_iowq(): the request is issued later by an io-wq worker actor. */

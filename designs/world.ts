@@ -279,6 +279,12 @@ export class World {
   /** Tasks inside do_exit(): their process is dead, but they still take and run task work. */
   private readonly exitingTasks = new Set<string>();
   private nextHelper = 1;
+  /**
+   * tctx->registered_rings (IORING_REGISTER_RING_FDS, io_uring/tctx.c), by
+   * task: ring files the task can name by index with
+   * IORING_ENTER_REGISTERED_RING; each holds a file reference.
+   */
+  readonly registeredRings = new Map<string, (File | null)[]>();
   /** Links pinned in bpffs, by path: each pin holds a link reference, so the link outlives its fd. */
   readonly pinned = new Map<string, BpfLink>();
   /** The process of the running actor (current->files); null outside any actor. */
@@ -330,6 +336,25 @@ export class World {
     );
     this.processes.push(proc);
     return proc;
+  }
+
+  /**
+   * fork() (kernel/fork.c copy_process()): a child with the parent's
+   * credentials and namespace and a copy of its fd table (copy_files ->
+   * dup_fd: every file one more reference). Only the calling thread is
+   * copied; the child's registered ring table starts empty (a new task).
+   */
+  *fork(proc: Process): Op<Result<Process>> {
+    yield* at(`fork(${proc.pid})`);
+    if (!proc.alive) return fail('ESRCH');
+    const child = this.createProcess({
+      name: `${proc.name}.${100 + this.processes.length}`,
+      ns: proc.ns,
+      creds: proc.creds,
+      fdLimit: proc.fds.limit,
+    });
+    child.fds.copyFrom(proc.fds);
+    return ok(child);
   }
 
   /** Makes a new struct file holding one reference. */
@@ -668,6 +693,9 @@ export class World {
       `exit(${proc.pid}): other threads leave the kernel`,
       () => proc.inSyscall <= 1,
     );
+    // io_uring_files_cancel() -> io_uring_unreg_ringfd(): the task's registered rings are put.
+    for (const file of this.registeredRings.get(task) ?? []) if (file !== null) this.fput(file);
+    this.registeredRings.delete(task);
     // A DEFER_TASKRUN ring this process submits on: its completions can only run elsewhere now.
     for (const ring of this.rings) if (ring.submitterTask?.proc === proc) this.moveLocalWork(ring);
     // io_uring_cancel_generic() runs the task's own task work while it waits (io_run_task_work()).

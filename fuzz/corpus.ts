@@ -124,6 +124,8 @@ function scenarioProblem(x: Json): string | null {
     if (!isInt(a.id) || !isInt(a.extra)) return `${at} needs whole numbers id and extra`;
     if (!Array.isArray(a.requests)) return `${at}.requests is not a list`;
     if (a.pin !== undefined && typeof a.pin !== 'boolean') return `${at}.pin is not true or false`;
+    if (a.fork !== undefined && typeof a.fork !== 'boolean')
+      return `${at}.fork is not true or false`;
     const p = a.program;
     if (
       !isObject(p) ||

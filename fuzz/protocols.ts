@@ -195,6 +195,35 @@ function* unpin(env: ActorEnv, path: string, program: number, proc = env.proc) {
 }
 
 /**
+ * fork() when the plan asks: the child, a thread of its own (an actor),
+ * submits once on the inherited ring at `name`, waits for it and exits;
+ * until then it holds every file the parent had, link fds included.
+ */
+function* forkChild(env: ActorEnv, name: ProgramName, intended: Intended): Op<void> {
+  if (env.plan.fork !== true) return;
+  const forked = yield* sys(env, env.m.world.fork(env.proc));
+  if (!forked.ok) return;
+  const child = forked.value;
+  env.log.teams.set(child.pid, env.log.teams.get(env.proc.pid) ?? 0);
+  const childEnv: ActorEnv = { ...env, proc: child, actor: `${env.actor}/child` };
+  const script = function* (): Op<void> {
+    yield* submit(childEnv, name, intended, false);
+    yield* reap(childEnv);
+    yield* sys(childEnv, childEnv.m.world.exit(child));
+  };
+  env.m.world.spawn(childEnv.actor, untilChildExits(script()), child);
+}
+
+/** Runs a child's script until it ends or its process is gone. */
+function* untilChildExits(op: Op<void>): Op<void> {
+  try {
+    yield* op;
+  } catch (e) {
+    if (!(e instanceof ProcessExited)) throw e;
+  }
+}
+
+/**
  * exclusive: discover (where the design can), register, use, unregister,
  * then one stale probe. With an odd `extra` it closes the program fd right
  * after registering, as a caller does once the link holds the program.
@@ -206,6 +235,7 @@ function* exclusive(env: ActorEnv): Op<void> {
   const id = base === undefined ? undefined : yield* discoverFree(env, base);
   const reg = yield* register(env, loaded.fd, id);
   if (!reg.ok) return;
+  yield* forkChild(env, reg.value.name, loaded.program.id);
   // Pinned, the link fd is closed: the pin alone keeps the registration.
   const pinned = yield* pin(env, reg.value);
   if (pinned !== null && reg.value.linkFd !== null)
@@ -267,6 +297,7 @@ function* restart(env: ActorEnv): Op<void> {
   const first = yield* register(env, loaded.fd, victimId(env));
   if (!first.ok) return;
   const pinned = yield* pin(env, first.value);
+  yield* forkChild(env, first.value.name, loaded.program.id);
   const half = Math.ceil(env.plan.requests.length / 2);
   for (const async of env.plan.requests.slice(0, half))
     yield* submit(env, first.value.name, loaded.program.id, async);

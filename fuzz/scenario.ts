@@ -88,6 +88,12 @@ export interface ActorPlan {
    * unpins it before registering again. Absent: false.
    */
   readonly pin?: boolean;
+  /**
+   * exclusive and restart fork a child once registered: it inherits the fd
+   * table (ring and link fds included), submits one request on the
+   * parent's ring, waits for it and exits. Absent: false.
+   */
+  readonly fork?: boolean;
 }
 
 export interface Scenario {
@@ -167,6 +173,7 @@ export function scenarioArbitrary(victimProtocol: JobProtocol = 'mixed'): fc.Arb
           requests: fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
           extra: fc.integer({ min: 0, max: 3 }),
           pin: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, fc.constant(true)),
+          fork: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, fc.constant(true)),
         }),
       );
       return fc.record({

@@ -83,6 +83,21 @@ export class FdTable<P> {
     return file;
   }
 
+  /**
+   * dup_fd() (fs/file.c, from kernel/fork.c copy_files() on fork without
+   * CLONE_FILES): this empty table becomes a copy of `parent`'s, each file
+   * with one more reference.
+   */
+  copyFrom(parent: FdTable<P>): void {
+    if (this.fds.size > 0) throw new Error('BUG: copyFrom into a table in use');
+    for (const [fd, file] of parent.list()) {
+      file.refs.get();
+      this.fds.set(fd, file);
+      this.trace.emit({ kind: 'fd-install', pid: this.pid, fd, file: file.label });
+    }
+    this.nextFd = parent.nextFd;
+  }
+
   /** Detaches the table for exit and returns every file it held, lowest fd first. */
   detachAll(): KFile<P>[] {
     this.detached = true;
