@@ -7,7 +7,7 @@
 
 import type { DesignOps } from './design.js';
 import { ERRNO, fail, ok, type Result } from './kernel/errno.js';
-import { at, type Op, waitUntil } from './kernel/step.js';
+import { at, idleUntil, type Op, waitUntil } from './kernel/step.js';
 import {
   type File,
   fgetRing,
@@ -15,6 +15,7 @@ import {
   type Request,
   type RequestResidue,
   Ring,
+  type SqEntry,
   type Sqe,
   type World,
 } from './world.js';
@@ -34,8 +35,13 @@ export interface RegisteredRing {
   readonly registered: number;
 }
 
-/** How io_uring_enter() names its ring: an fd, or a registered index. */
-export type RingRef = number | RegisteredRing;
+/** The SQ thread's own way to its ring: it holds the ctx, no fd. */
+export interface SqThreadRing {
+  readonly sqThreadOf: Ring;
+}
+
+/** How io_uring_enter() names its ring: an fd, or a registered index (or the SQ thread's ctx). */
+export type RingRef = number | RegisteredRing | SqThreadRing;
 
 export interface RingOptions {
   /** Create the ring with the design's setup flag. */
@@ -44,6 +50,8 @@ export interface RingOptions {
   readonly deferTaskrun?: boolean;
   /** What requests fresh from the slab hold; all zero unless given (see RequestResidue). */
   readonly residue?: RequestResidue;
+  /** IORING_SETUP_SQPOLL (false unless given). */
+  readonly sqpoll?: boolean;
 }
 
 export class IoUring {
@@ -56,6 +64,8 @@ export class IoUring {
   *setup(proc: Process, opts: RingOptions): Op<Result<number>> {
     yield* at('io_uring_setup');
     if (!proc.alive) return fail('ESRCH');
+    // io_uring_create(): "IPI related flags don't make sense with SQPOLL" (DEFER_TASKRUN among them).
+    if (opts.sqpoll === true && opts.deferTaskrun === true) return fail('EINVAL');
     const w = this.world;
     const ring = new Ring(w.rings.length + 1, proc, opts.bpf, w.trace, opts);
     w.rings.push(ring);
@@ -73,6 +83,11 @@ export class IoUring {
         this.world.spawn(`ring-exit:ring${ring.id}`, this.free(ring), null);
       }.bind(this),
     );
+    if (ring.sqpoll) {
+      // io_sq_offload_create() -> create_io_thread(io_sq_thread): a thread of the creator sharing its files.
+      ring.sqThreadAlive = true;
+      w.spawn(`sqpoll:ring${ring.id}`, this.sqThread(ring), proc);
+    }
     return yield* w.installFd(proc, file);
   }
 
@@ -105,6 +120,8 @@ export class IoUring {
     const entered = yield* this.enter(proc, ringFd, 'io_uring_enter');
     if (!entered.ok) return entered;
     const { ring, file, task } = entered.value;
+    if (ring.sqpoll && !(typeof ringFd === 'object' && 'sqThreadOf' in ringFd))
+      return yield* this.sqSubmit(ring, file, sqe);
     const w = this.world;
     // SINGLE_ISSUER: the ring belongs to one task; taken here by its first submitter, as
     // IORING_REGISTER_ENABLE_RINGS does for a ring created disabled.
@@ -183,6 +200,8 @@ export class IoUring {
       const found = fgetRing(this.world, proc, ringFd);
       if (!found.ok) return found;
       ({ ring, file } = found.value);
+    } else if ('sqThreadOf' in ringFd) {
+      ring = ringFd.sqThreadOf;
     } else {
       // IORING_ENTER_REGISTERED_RING: tctx->registered_rings[fd], EINVAL past the table, EBADF if empty.
       if (ringFd.registered < 0 || ringFd.registered >= IO_RINGFD_REG_MAX) return fail('EINVAL');
@@ -195,6 +214,54 @@ export class IoUring {
       return fail('EEXIST');
     }
     return ok({ ring, file, task });
+  }
+
+  /**
+   * io_uring_enter() on an SQPOLL ring: the SQE is in the shared SQ ring and
+   * the call only wakes the SQ thread (EOWNERDEAD once that thread is gone:
+   * its process exited). The SQ thread preps and issues it with its own
+   * files -- the creator's -- whoever wrote it. The model's caller waits
+   * until the SQ thread has made a request of the SQE, for its bookkeeping
+   * only (the request id); a real caller would carry on, which the model
+   * covers as a caller that happens to be slow.
+   */
+  private *sqSubmit(ring: Ring, file: File | null, sqe: Sqe): Op<Result<number>> {
+    if (file !== null) this.world.fput(file);
+    if (!ring.sqThreadAlive) return fail('EOWNERDEAD');
+    const entry: SqEntry = { sqe, request: null };
+    ring.sq.push(entry);
+    yield* waitUntil(
+      `sqpoll(ring#${ring.id}): SQE taken`,
+      () => entry.request !== null || !ring.sqThreadAlive,
+    );
+    return entry.request ?? fail('EOWNERDEAD');
+  }
+
+  /**
+   * io_sq_thread() (io_uring/sqpoll.c): takes SQEs from the SQ ring and
+   * submits them as itself, in the creator's process (its files), and runs
+   * its own task work: completions of the requests it submitted are its.
+   * It stops when the ring is gone or its process exits, running the task
+   * work it still has (io_uring_cancel_generic() on its way out).
+   */
+  private *sqThread(ring: Ring): Op<void> {
+    const w = this.world;
+    const task = w.trace.actor;
+    for (;;) {
+      yield* w.runTaskWork(task);
+      const entry = ring.sq.shift();
+      if (entry !== undefined) {
+        entry.request = yield* this.submit(ring.owner, { sqThreadOf: ring }, entry.sqe);
+        continue;
+      }
+      if (ring.freed || !ring.owner.alive) break;
+      yield* idleUntil(
+        `io_sq_thread(ring#${ring.id}): idle`,
+        () => ring.sq.length > 0 || w.pendingWork(task) > 0 || ring.freed || !ring.owner.alive,
+      );
+    }
+    ring.sqThreadAlive = false;
+    yield* w.runTaskWork(task);
   }
 
   /**

@@ -175,7 +175,8 @@ export class Scheduler {
   }
 
   private endOutcome(): Outcome {
-    const waiting = this.actors.filter((a) => !a.done);
+    // Kernel threads idle for lack of work (pending.idle) do not keep a run from being done.
+    const waiting = this.actors.filter((a) => !a.done && a.pending.idle !== true);
     if (waiting.length === 0) return { kind: 'done', steps: this.steps };
     return {
       kind: 'deadlock',

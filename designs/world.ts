@@ -156,6 +156,14 @@ export interface RingSetup {
   readonly deferTaskrun?: boolean;
   /** What requests fresh from the slab hold (ZERO_RESIDUE unless given). */
   readonly residue?: RequestResidue;
+  /** IORING_SETUP_SQPOLL: a kernel thread of the creator submits the SQEs. */
+  readonly sqpoll?: boolean;
+}
+
+/** An SQE in an SQPOLL ring's SQ, and the request the SQ thread made of it (null until then). */
+export interface SqEntry {
+  readonly sqe: Sqe;
+  request: Result<number> | null;
 }
 
 export class Ring {
@@ -177,6 +185,12 @@ export class Ring {
   submitterTask: { readonly task: string; readonly proc: Process } | null = null;
   /** ctx->work_llist: DEFER_TASKRUN completions, run only by the submitter task (FIFO). */
   readonly localWork: Work[] = [];
+  /** IORING_SETUP_SQPOLL: SQEs are submitted by the ring's SQ thread (io_uring/sqpoll.c). */
+  readonly sqpoll: boolean;
+  /** The SQ ring: SQEs written by any task that maps the ring, not yet taken by the SQ thread. */
+  readonly sq: SqEntry[] = [];
+  /** The SQ thread is running (sqd->thread != NULL). */
+  sqThreadAlive = false;
 
   constructor(
     readonly id: number,
@@ -189,6 +203,7 @@ export class Ring {
     this.uringLock = new Mutex(`ring#${id}.uring_lock`, trace);
     this.deferTaskrun = setup.deferTaskrun ?? false;
     this.residue = setup.residue ?? ZERO_RESIDUE;
+    this.sqpoll = setup.sqpoll ?? false;
   }
 }
 

@@ -111,6 +111,10 @@ function scenarioProblem(x: Json): string | null {
       return `scenario.processes[${i}] needs whole numbers ns and team`;
     if (p.privilege !== undefined && !(PRIVILEGES as readonly Json[]).includes(p.privilege))
       return `scenario.processes[${i}].privilege is not one of ${PRIVILEGES.join(', ')}`;
+    if (p.sqpoll !== undefined && typeof p.sqpoll !== 'boolean')
+      return `scenario.processes[${i}].sqpoll is not true or false`;
+    if (p.sqpoll === true && p.deferTaskrun === true)
+      return `scenario.processes[${i}] asks for SQPOLL with DEFER_TASKRUN, which the kernel refuses`;
   }
   if (!Array.isArray(actors) || actors.length === 0)
     return 'scenario.actors is not a non-empty list';

@@ -37,6 +37,12 @@ export interface ProcessPlan {
   /** Its rings are created with IORING_SETUP_DEFER_TASKRUN | SINGLE_ISSUER. Absent: false. */
   readonly deferTaskrun?: boolean;
   /**
+   * Its rings are created with IORING_SETUP_SQPOLL: an SQ thread of the
+   * process submits every SQE. Absent: false. The kernel refuses it with
+   * DEFER_TASKRUN; generated scenarios never ask for both.
+   */
+  readonly sqpoll?: boolean;
+  /**
    * What the process holds (designs/kernel/creds.ts credsFor). Absent, as in
    * scenarios saved before it existed: namespace 0 has CAP_BPF in
    * init_user_ns, any other a BPF token in its own userns.
@@ -58,6 +64,8 @@ export function ringOptions(design: DesignDef, plan: ProcessPlan | undefined): R
   return {
     bpf: design.setupFlag !== null && (plan.flagged ?? true),
     deferTaskrun: plan.deferTaskrun ?? false,
+    // Only when asked: the options of every scenario without it stay as they were.
+    ...(plan.sqpoll === true ? { sqpoll: true } : {}),
   };
 }
 
@@ -120,11 +128,17 @@ const programPlan: fc.Arbitrary<ProgramPlan> = fc.record({
   cleanup: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
 });
 
-/** A process's ring choices: mostly with the setup flag, sometimes without; DEFER_TASKRUN sometimes. */
-const ringChoice = fc.record({
-  flagged: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
-  deferTaskrun: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, fc.constant(true)),
-});
+/**
+ * A process's ring choices: mostly with the setup flag, sometimes without;
+ * DEFER_TASKRUN sometimes; SQPOLL sometimes, never with DEFER_TASKRUN.
+ */
+const ringChoice = fc
+  .record({
+    flagged: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
+    deferTaskrun: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, fc.constant(true)),
+    sqpoll: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, fc.constant(true)),
+  })
+  .map((r) => ({ ...r, sqpoll: r.sqpoll && !r.deferTaskrun }));
 
 /**
  * The hostile process's privilege: mostly a token in its userns (what it had

@@ -23,6 +23,7 @@ export const ERRNO = {
   EOPNOTSUPP: 95,
   ECONNREFUSED: 111,
   ECANCELED: 125,
+  EOWNERDEAD: 130,
   // Kernel-internal: io_uring's IOU_ISSUE_SKIP_COMPLETE is -EIOCBQUEUED.
   EIOCBQUEUED: 529,
 } as const;

@@ -12,6 +12,11 @@ export interface Step {
   readonly label: string;
   /** Absent: runnable now. Present: runnable only while it returns true. */
   readonly ready?: () => boolean;
+  /**
+   * A kernel thread idle until there is work (an SQPOLL thread): when only
+   * such waits are left, the run is over, not deadlocked.
+   */
+  readonly idle?: boolean;
 }
 
 /** An operation made of atomic steps that finally returns T. */
@@ -25,4 +30,9 @@ export function* at(label: string): Op<void> {
 /** Yields until `ready()` holds; the caller's next action runs while it still holds. */
 export function* waitUntil(label: string, ready: () => boolean): Op<void> {
   yield { label, ready };
+}
+
+/** waitUntil() for a kernel thread's idle wait: not a deadlock when nothing else is left. */
+export function* idleUntil(label: string, ready: () => boolean): Op<void> {
+  yield { label, ready, idle: true };
 }
