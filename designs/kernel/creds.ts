@@ -4,6 +4,8 @@
 // child. What each check is, and where:
 // * ns_capable(ns, cap) (security/commoncap.c cap_capable()): true when the
 //   task holds `cap` in `ns` or in an ancestor of it (init_user_ns here).
+//   Not modelled: its rule that the euid owning a child namespace has every
+//   capability there from the parent.
 // * bpf_ns_capable() (kernel/bpf/token.c): CAP_SYS_ADMIN stands in for
 //   any other capability.
 // * bpf_token_capable(token, cap) (kernel/bpf/token.c): bpf_ns_capable()
