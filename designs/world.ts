@@ -399,12 +399,14 @@ export class World {
       });
       return;
     }
+    // The count reached zero: the file is dead from here on (file_ref_put()), even before its
+    // __fput() runs, so a broken refcount that reaches zero again is an underflow, not a second release.
+    file.released = true;
     // fput() of a task's last reference: __fput() as that task's task work (fs/file_table.c).
     this.taskWork.add(this.trace.actor, () => this.releaseFile(file));
   }
 
   private *releaseFile(file: File): Op<void> {
-    file.released = true;
     yield* at(`__fput(${file.label})`);
     this.trace.emit({ kind: 'file-release', file: file.label });
     yield* file.release();

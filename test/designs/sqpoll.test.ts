@@ -10,6 +10,8 @@ import { globalArray } from '../../designs/global-array.js';
 import { Machine } from '../../designs/machine.js';
 import { perFd } from '../../designs/per-fd.js';
 import { programSpec } from '../../designs/world.js';
+import type { Scenario } from '../../fuzz/scenario.js';
+import { simulate } from '../../fuzz/simulate.js';
 import { errnoOf, unwrap } from '../helpers.js';
 
 /** A creator with a program fd and an SQPOLL ring, and another process that got the ring fd by SCM_RIGHTS. */
@@ -84,6 +86,40 @@ describe('SQPOLL', () => {
     assert.equal(
       errnoOf(s.m.run(s.other, s.m.uring.submit(s.other, s.otherRing, sqe))),
       'EOWNERDEAD',
+    );
+  });
+});
+
+describe('a file whose count reaches zero is dead at once', () => {
+  it('a broken refcount reaching zero again before __fput() ran is an underflow, not a second release', () => {
+    // Found by the fuzzer: with fget-no-ref planted, an SQPOLL caller drops the ring's last
+    // reference and waits in the kernel (its __fput() queued, not run) while others put it again.
+    const program = { prep: 0, issueRet: 0, issueRes: 0, fail: false, cleanup: true };
+    const scenario: Scenario = {
+      processes: [
+        { ns: 0, team: 1, sqpoll: true },
+        { ns: 1, team: 9 },
+      ],
+      actors: [
+        { process: 0, protocol: 'exclusive', id: 0, program, requests: [false], extra: 0 },
+        {
+          process: 0,
+          protocol: 'exclusive',
+          id: 0,
+          program,
+          requests: [false],
+          extra: 0,
+          pin: true,
+          fork: true,
+        },
+      ],
+      priorities: [0, 0, 0, 0],
+      changes: [8],
+    };
+    const o = simulate(perFd, scenario, ['fget-no-ref']);
+    assert.equal(o.m.world.trace.ofKind('ring-freed').length <= 1, true);
+    assert.ok(
+      o.m.world.trace.ofKind('ref-underflow').some((e) => e.event.object === 'file:ring#1'),
     );
   });
 });
