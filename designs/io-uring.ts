@@ -247,17 +247,26 @@ export class IoUring {
   private *sqThread(ring: Ring): Op<void> {
     const w = this.world;
     const task = w.trace.actor;
+    const proc = ring.owner;
     for (;;) {
       yield* w.runTaskWork(task);
+      // Killed with its process (exit_group), or done with the ring: SQEs left are never taken.
+      if (ring.freed || !proc.alive) break;
       const entry = ring.sq.shift();
       if (entry !== undefined) {
-        entry.request = yield* this.submit(ring.owner, { sqThreadOf: ring }, entry.sqe);
+        // A thread sharing the process's files table: exit waits for it to leave the kernel
+        // before exit_files() (World.exit), as for the process's other threads.
+        proc.inSyscall += 1;
+        try {
+          entry.request = yield* this.submit(proc, { sqThreadOf: ring }, entry.sqe);
+        } finally {
+          proc.inSyscall -= 1;
+        }
         continue;
       }
-      if (ring.freed || !ring.owner.alive) break;
       yield* idleUntil(
         `io_sq_thread(ring#${ring.id}): idle`,
-        () => ring.sq.length > 0 || w.pendingWork(task) > 0 || ring.freed || !ring.owner.alive,
+        () => ring.sq.length > 0 || w.pendingWork(task) > 0 || ring.freed || !proc.alive,
       );
     }
     ring.sqThreadAlive = false;

@@ -6,11 +6,13 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { globalArray } from '../../designs/global-array.js';
 import { Machine } from '../../designs/machine.js';
 import { perFd } from '../../designs/per-fd.js';
 import { programSpec } from '../../designs/world.js';
-import type { Scenario } from '../../fuzz/scenario.js';
+import { CHECKS } from '../../fuzz/properties.js';
+import { type Scenario, scenarioArbitrary } from '../../fuzz/scenario.js';
 import { simulate } from '../../fuzz/simulate.js';
 import { errnoOf, unwrap } from '../helpers.js';
 
@@ -120,6 +122,19 @@ describe('a file whose count reaches zero is dead at once', () => {
     assert.equal(o.m.world.trace.ofKind('ring-freed').length <= 1, true);
     assert.ok(
       o.m.world.trace.ofKind('ref-underflow').some((e) => e.event.object === 'file:ring#1'),
+    );
+  });
+});
+
+describe('the SQ thread and its process exit', () => {
+  it('never runs on a detached files table nor leaves a caller waiting forever (fuzzed, per-fd restart)', () => {
+    fc.assert(
+      fc.property(scenarioArbitrary('restart'), (s) => {
+        const sqpoll = s.processes.map((p) => ({ ...p, sqpoll: p.deferTaskrun !== true }));
+        const o = simulate(perFd, { ...s, processes: sqpoll });
+        return CHECKS.crash(o) === null && CHECKS.deadlock(o) === null;
+      }),
+      { seed: 2, numRuns: 300 },
     );
   });
 });
