@@ -70,18 +70,19 @@ function ownerTeam(o: Observation, program: number): number | undefined {
 }
 
 /**
- * Who broke the property and what that took, from what they did in this
- * run: `loaded` a program that ran where it should not (what its load
- * passed: kernel/creds.ts structOpsLoad), or only submitted an SQE at a
- * name it never registered (io_uring_setup/enter check no capability).
+ * The party that broke the property and what that took, from what it did
+ * in this run: the owner of a program that ran where it should not, and
+ * what its load passed (kernel/creds.ts structOpsLoad); or the submitter of
+ * an SQE at a name it never registered, which needed nothing
+ * (io_uring_setup/enter check no capability).
  */
-function attacker(o: Observation, pid: number, program: number | null): string {
+function culprit(o: Observation, pid: number, program: number | null): string {
   const proc = o.m.world.processes.find((p) => p.pid === pid);
   const held = proc === undefined ? 'unknown' : describeCreds(proc.creds);
   const prog = program === null ? undefined : o.m.world.programs.find((p) => p.id === program);
   if (prog === undefined)
-    return `attacker ${proc?.name ?? pid} only submitted an SQE (held: ${held}); needed: ${NO_PRIVILEGE}`;
-  return `attacker ${proc?.name ?? pid} loaded prog${prog.id} (held: ${held}); needed: ${describeBasis(prog.loadedWith)}`;
+    return `the submitter ${proc?.name ?? pid} only submitted an SQE (held: ${held}); needed: ${NO_PRIVILEGE}`;
+  return `prog${prog.id}'s owner ${proc?.name ?? pid} loaded it (held: ${held}); needed: ${describeBasis(prog.loadedWith)}`;
 }
 
 const hijack: Check = (o) => {
@@ -93,7 +94,7 @@ const hijack: Check = (o) => {
       if (ownerTeam(o, program) === team || o.log.handed.get(s.pid)?.has(program)) continue;
       // A blind submit took someone else's program; otherwise someone else's program took the submitter's name.
       const owner = o.m.world.programs.find((p) => p.id === program)?.ownerPid ?? -1;
-      const who = s.blind === true ? attacker(o, s.pid, null) : attacker(o, owner, program);
+      const who = s.blind === true ? culprit(o, s.pid, null) : culprit(o, owner, program);
       return `request ${s.request} of ${s.actor} ran prog${program}, owned by team ${ownerTeam(o, program)}, not its own team ${team}; ${who}`;
     }
   }
@@ -207,7 +208,7 @@ const isolation: Check = (o) => {
     const owner = o.m.world.programs.find((p) => p.id === holder);
     const ownerNs = o.m.world.processes.find((p) => p.pid === owner?.ownerPid)?.ns;
     if (ownerNs !== undefined && ownerNs !== r.ns) {
-      return `${r.actor}'s registration failed with ${r.errno}: the slot held prog${holder} of namespace ${ownerNs}; ${attacker(o, owner?.ownerPid ?? -1, holder)}`;
+      return `${r.actor}'s registration failed with ${r.errno}: the slot held prog${holder} of namespace ${ownerNs}; ${culprit(o, owner?.ownerPid ?? -1, holder)}`;
     }
   }
   return null;

@@ -175,7 +175,7 @@ describe('verdicts name what the attacker held and needed', () => {
     const o = simulate(globalArray, sharedAndHostile('none', false));
     const message = CHECKS.hijack(o);
     assert.ok(message !== null, 'a global id reaches another process');
-    assert.match(message, /attacker p1-hostile only submitted an SQE/);
+    assert.match(message, /the submitter p1-hostile only submitted an SQE/);
     assert.match(message, /held: no capability \(userns 1\)/);
     assert.ok(message.endsWith(`needed: ${NO_PRIVILEGE}`), message);
   });
@@ -192,7 +192,7 @@ describe('verdicts name what the attacker held and needed', () => {
       const o = simulate(globalArray, sharedAndHostile(privilege, true));
       const hijack = CHECKS.hijack(o);
       assert.ok(hijack !== null);
-      assert.match(hijack, /attacker p1-hostile loaded prog1/);
+      assert.match(hijack, /prog1's owner p1-hostile loaded it/);
       assert.ok(hijack.endsWith(`needed: ${needed}`), hijack);
     });
   }
@@ -200,7 +200,7 @@ describe('verdicts name what the attacker held and needed', () => {
   it('isolation names the loader of the program that held the slot', () => {
     const message = CHECKS.isolation(simulate(globalArray, sharedAndHostile('cap-bpf-init', true)));
     assert.ok(message !== null);
-    assert.match(message, /held prog1 of namespace 1; attacker p1-hostile loaded prog1/);
+    assert.match(message, /held prog1 of namespace 1; prog1's owner p1-hostile loaded it/);
     assert.match(message, /held: CAP_BPF\+CAP_PERFMON in init_user_ns/);
     assert.ok(message.endsWith('needed: CAP_BPF in init_user_ns'), message);
   });
