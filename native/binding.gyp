@@ -30,6 +30,7 @@
         "src/bpf_standins.c",
         "src/seccomp.c",
         "src/model/lane.c",
+        "src/model/regbench.c",
         "<@(kernel_lane_sources)",
         "<@(model_sources)",
         "<@(design_sources)"
