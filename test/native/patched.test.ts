@@ -127,6 +127,7 @@ function btf(types: string[]): BtfTypes {
     members: () => undefined,
     offsetOf: () => undefined,
     typedefId: () => undefined,
+    structId: () => undefined,
     funcSignature: () => undefined,
     externFuncs: () => [],
     count: types.length,
