@@ -46,6 +46,7 @@ const options: BenchOptions = {
   designs: [],
   batches: [32],
   threads: [1],
+  rings: [1, 16],
   cpus: [],
   rounds: 1,
   durationMs: 2,
