@@ -204,7 +204,10 @@ export interface RegBench {
 export interface DesignsAddon {
   designDefs(): NativeDesignDef[];
   /** Throws when the world cannot be built (an unknown design, too many rings for memory). */
-  RegBench: new (design: string, rings: number) => RegBench;
+  RegBench: new (
+    design: string,
+    rings: number,
+  ) => RegBench;
   NativeWorld: new (design: string, fdLimit: number) => NativeWorld;
   runNativeLane(
     workloads: readonly NativeWorkload[],

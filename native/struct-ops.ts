@@ -37,18 +37,27 @@ export interface TcpCaOps {
   detach(): { errno: number; error: string | null };
   /** 1 when the name is in tcp_available_congestion_control, 0 when not, or -errno. */
   listed(): number;
-  time(reps: number): { errno: number; error: string | null; attachNs: number[]; detachNs: number[] };
+  time(reps: number): {
+    errno: number;
+    error: string | null;
+    attachNs: number[];
+    detachNs: number[];
+  };
   info(): { name: string; linkDetach: boolean };
   close(): void;
 }
 
 export interface StructOpsAddon {
   /** Loads the programs and fills the map; throws the one-line reason (with .errno). */
-  TcpCaOps: new (btf: TcpCaBtf) => TcpCaOps;
+  TcpCaOps: new (
+    btf: TcpCaBtf,
+  ) => TcpCaOps;
 }
 
 /** What the struct_ops map and programs need from this kernel's BTF, or why it does not have it. */
-export function tcpCaBtf(btf: BtfTypes): { ok: true; btf: TcpCaBtf } | { ok: false; reason: string } {
+export function tcpCaBtf(
+  btf: BtfTypes,
+): { ok: true; btf: TcpCaBtf } | { ok: false; reason: string } {
   const opsType = btf.structId('tcp_congestion_ops');
   const valueType = btf.structId('bpf_struct_ops_tcp_congestion_ops');
   const valueSize = btf.sizeOf('bpf_struct_ops_tcp_congestion_ops');
@@ -71,11 +80,16 @@ export function tcpCaBtf(btf: BtfTypes): { ok: true; btf: TcpCaBtf } | { ok: fal
       reason:
         'the kernel BTF has no bpf_struct_ops_tcp_congestion_ops with ssthresh, cong_avoid, undo_cwnd and name (no BPF TCP congestion control)',
     };
-  return { ok: true, btf: { opsType, valueType, valueSize, dataOff, nameOff, memberIndex, memberOff } };
+  return {
+    ok: true,
+    btf: { opsType, valueType, valueSize, dataOff, nameOff, memberIndex, memberOff },
+  };
 }
 
 /** Opens the tcp_congestion_ops struct_ops, or says in one line why it cannot here. */
-export function openTcpCa(btf: TcpCaBtf): { ok: true; ops: TcpCaOps } | { ok: false; reason: string } {
+export function openTcpCa(
+  btf: TcpCaBtf,
+): { ok: true; ops: TcpCaOps } | { ok: false; reason: string } {
   const native = loadNative();
   if (!native.ok) return native;
   try {

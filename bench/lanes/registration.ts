@@ -20,12 +20,7 @@
 import { readKernelBtf } from '../../lib/btf.js';
 import { nativeDesigns } from '../../native/designs.js';
 import { errnoLabel } from '../../native/index.js';
-import {
-  openTcpCa,
-  STRUCT_OPS_STANDIN,
-  type TcpCaOps,
-  tcpCaBtf,
-} from '../../native/struct-ops.js';
+import { openTcpCa, STRUCT_OPS_STANDIN, type TcpCaOps, tcpCaBtf } from '../../native/struct-ops.js';
 import { type Lane, LaneSkipped, metric } from '../lane.js';
 import type { Json, Metric } from '../results.js';
 import { median } from '../stats.js';
@@ -232,7 +227,12 @@ function timeOne(
     }
     const t = bench.time(reps);
     if (t.error !== 0) return { ok: false, reason: `timing failed: ${errnoLabel(t.error)}` };
-    return { ok: true, reg: median(t.registerNs), unreg: median(t.unregisterNs), calls: bench.calls() };
+    return {
+      ok: true,
+      reg: median(t.registerNs),
+      unreg: median(t.unregisterNs),
+      calls: bench.calls(),
+    };
   } finally {
     bench.destroy();
   }
