@@ -11,6 +11,7 @@ import { renderCharts } from '../../reports/charts.js';
 import { compareResults, compareText } from '../../reports/compare.js';
 import { htmlReport } from '../../reports/html.js';
 import { duration, registrationView } from '../../reports/registration-view.js';
+import { terminalSummary } from '../../reports/terminal.js';
 import { textReport } from '../../reports/text.js';
 import { noisy, sampleResults } from './fixtures.js';
 
@@ -96,6 +97,16 @@ describe('registration reports', () => {
     assert.match(text, /^per-ctx\+unregistering-bit \* +\S+ +\S+ +\S+ +1\.64ms±\d+%$/m);
     assert.match(text, /struct_ops tcp_congestion_ops/);
     assert.match(text, /detach 10\.5ms±\d+%/);
+  });
+
+  it('prints the medians in the terminal summary', async () => {
+    const lines = terminalSummary(await withRegistration());
+    assert.ok(
+      lines.some((l) => /^ {2}per-ctx\+unregistering-bit \(N calls\) .* 1\.64 ms \/ /.test(l)),
+    );
+    assert.ok(
+      lines.includes('  real kernel struct_ops tcp_congestion_ops: attach 16.0 µs, detach 10.5 ms'),
+    );
   });
 
   it('splits the table when more ring counts than fit in a line are asked for', async () => {
