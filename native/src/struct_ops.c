@@ -104,8 +104,10 @@ int tcp_ca_open(struct tcp_ca_ops *s, const struct tcp_ca_btf *btf)
 	s->map_fd = s->link_fd = s->btf_fd = -1;
 	for (int i = 0; i < 3; i++)
 		s->prog_fds[i] = -1;
-	/* tcp_ca names are global: one per process, so two runs never collide (TCP_CA_NAME_MAX 16). */
-	snprintf(s->name, sizeof(s->name), "iou_reg_%d", (int)getpid() % 1000000);
+	/* tcp_ca names are global: the pid and a sequence number, so two opens never collide (TCP_CA_NAME_MAX 16). */
+	static int seq;
+
+	snprintf(s->name, sizeof(s->name), "iou_%d_%d", (int)getpid() % 100000, seq++ % 100);
 	for (int i = 0; i < 3; i++) {
 		s->prog_fds[i] = prog_load(s, btf, i);
 		if (s->prog_fds[i] < 0) {

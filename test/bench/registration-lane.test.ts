@@ -180,7 +180,7 @@ describe('registration lane: the real struct_ops stand-in', { skip: structOpsMis
       const t = ops.time(2);
       assert.equal(t.errno, 0, t.error ?? '');
       assert.equal(t.detachNs.length, 2);
-      assert.match(ops.info().name, /^iou_reg_\d+$/);
+      assert.match(ops.info().name, /^iou_\d+_\d+$/);
     } finally {
       ops.close();
     }
