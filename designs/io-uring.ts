@@ -77,6 +77,12 @@ export class IoUring {
       yield* waitUntil(
         `io_ring_exit_work(ring#${ring.id}): wait for requests`,
         () => ring.inflight === 0 || ring.localWork.length > 0,
+        () =>
+          this.world.requestWaitBlockers(
+            `io_ring_exit_work(ring#${ring.id})`,
+            this.world.requests.filter((r) => r.ring === ring),
+            '',
+          ),
       );
     }
     ring.fixedFiles?.clearAll();
