@@ -192,7 +192,7 @@ function create(world: World, variant: Variant): DesignOps {
       return ret;
     },
 
-    issue: (req) => cached.issue(req),
+    issue: (req, unlocked) => cached.issue(req, unlocked),
     fail: (req) => cached.fail(req),
 
     *cleanup(req) {

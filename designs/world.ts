@@ -28,6 +28,13 @@ export interface ProgramSpec {
   readonly issue: IssueBehaviour | null;
   readonly fail: boolean;
   readonly cleanup: boolean;
+  /**
+   * The issue callback calls the memcpy kfunc on a fixed buffer (v1 5/5
+   * io_uring_bpf_req_memcpy(), 20251104162123.1086035-6-ming.lei@redhat.com;
+   * V2 08/13 uring_bpf_memcpy(), 20260106101126.4064990-9-ming.lei@redhat.com).
+   * Absent: false.
+   */
+  readonly memcpy?: boolean;
 }
 
 /** A program with every callback present that completes with res 0. */
@@ -150,6 +157,8 @@ export interface RingSetup {
    * Creation order unless given.
    */
   readonly address?: number;
+  /** Buffers registered on the ring (IORING_REGISTER_BUFFERS, as if done at setup); 0 unless given. */
+  readonly buffers?: number;
 }
 
 export class Ring {
@@ -173,6 +182,8 @@ export class Ring {
   readonly localWork: Work[] = [];
   /** The io_ring_ctx's address, as an order key (RingSetup.address). */
   readonly address: number;
+  /** ctx->buf_table.nr: registered buffers (only their presence matters to the models). */
+  buffers: number;
 
   constructor(
     readonly id: number,
@@ -186,11 +197,22 @@ export class Ring {
     this.deferTaskrun = setup.deferTaskrun ?? false;
     this.residue = setup.residue ?? ZERO_RESIDUE;
     this.address = setup.address ?? id;
+    this.buffers = setup.buffers ?? 0;
   }
+}
+
+/** IORING_OP_MSG_RING with IORING_MSG_SEND_FD: the fields io_msg_ring_prep() reads. */
+export interface MsgRingSqe {
+  /** sqe->fd: the target ring. */
+  readonly targetFd: number;
+  /** sqe->addr3 (src_fd): a slot of the sending ring's fixed-file table. */
+  readonly srcSlot: number;
 }
 
 /** The fields of an IORING_OP_BPF SQE the designs read. */
 export interface Sqe {
+  /** Present for an IORING_OP_MSG_RING SQE instead of IORING_OP_BPF (the bpf fields are then unused). */
+  readonly msgRing?: MsgRingSqe;
   /** sqe->bpf_op_flags (u32): op id in the top bits, program flags below. */
   readonly bpfOpFlags: number;
   readonly fd: number;
