@@ -19,13 +19,13 @@
 //   the posted cleanup is dead code.
 
 import type { DesignOps, ProgramName, RegisterArgs, Registration } from './design.js';
+import { ioFindBufNode } from './io-uring.js';
 import { fail, neg, ok, type Result } from './kernel/errno.js';
 import { Mutex } from './kernel/mutex.js';
 import { Srcu } from './kernel/srcu.js';
 import { at, type Op } from './kernel/step.js';
 import type { Callback } from './kernel/trace.js';
 import { XArray } from './kernel/xarray.js';
-import { ioFindBufNode } from './io-uring.js';
 import { attachStructOps, detachStructOps } from './struct-ops.js';
 import type { Process, Program, Request, Ring, Sqe, World } from './world.js';
 
@@ -365,8 +365,7 @@ export function globalRegistry(world: World, config: GlobalRegistryConfig): Desi
       }
       yield* at('issue: read bpf_ops[op]');
       const ret =
-        (yield* testAndCall(req, opOf(req), 'issue', 'issue', false, unlocked)) ??
-        neg('ECANCELED');
+        (yield* testAndCall(req, opOf(req), 'issue', 'issue', false, unlocked)) ?? neg('ECANCELED');
       if (guarded) {
         yield* at('srcu_read_unlock');
         srcu.readUnlock(token);

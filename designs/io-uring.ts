@@ -7,8 +7,7 @@
 
 import type { DesignOps } from './design.js';
 import { ERRNO, fail, ok, type Result } from './kernel/errno.js';
-import { FixedFileTable } from './kernel/fixed-files.js';
-import { RsrcNode } from './kernel/fixed-files.js';
+import { FixedFileTable, RsrcNode } from './kernel/fixed-files.js';
 import { at, type Op, waitUntil } from './kernel/step.js';
 import {
   type File,
