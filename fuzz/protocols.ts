@@ -58,6 +58,8 @@ export interface ActorEnv {
   /** Every process of the scenario, for fd passing. */
   readonly peers: readonly Process[];
   readonly processPlans: readonly ProcessPlan[];
+  /** Fds of every ring of its process, in creation order (ringFd is one of them). Absent: [ringFd]. */
+  readonly rings?: readonly number[];
 }
 
 const seq = (env: ActorEnv) => env.m.world.trace.all().length;
@@ -79,6 +81,7 @@ function* load(env: ActorEnv, proc = env.proc): Op<{ fd: number; program: Progra
     issue: { res: p.issueRes, ret: p.issueRet },
     fail: p.fail,
     cleanup: p.cleanup,
+    ...(p.memcpy === true ? { memcpy: true } : {}),
   });
   const fd = yield* sys(env, env.m.world.loadProgram(proc, spec), proc);
   if (!fd.ok) return null;
@@ -163,6 +166,37 @@ function* reap(env: ActorEnv, proc = env.proc, ringFd = env.ringFd) {
   );
 }
 
+/**
+ * The plan's one operation between the actor's ring and the next ring of its
+ * process: IORING_REGISTER_CLONE_BUFFERS into its ring, or a MSG_RING
+ * (send fd) carrying `progFd`, after registering both rings' file tables.
+ * A MSG_RING goes only to a ring without DEFER_TASKRUN (its remote path is
+ * not modelled) and not in a design whose names are fixed-file slots (the
+ * file would land in a slot that names programs there).
+ */
+function* crossRing(env: ActorEnv, progFd: number): Op<void> {
+  const rings = env.rings ?? [env.ringFd];
+  const other = rings[(rings.indexOf(env.ringFd) + 1) % rings.length];
+  if (env.plan.crossRing === undefined || other === undefined || other === env.ringFd) return;
+  const { uring } = env.m;
+  if (env.plan.crossRing === 'clone') {
+    yield* sys(env, uring.cloneBuffers(env.proc, env.ringFd, other));
+    return;
+  }
+  if (env.design.nameKind === 'fixed' || env.processPlans[env.plan.process]?.deferTaskrun) return;
+  yield* sys(env, uring.registerFiles(env.proc, env.ringFd, [progFd]));
+  yield* sys(env, uring.registerFiles(env.proc, other, []));
+  const sqe = {
+    bpfOpFlags: 0,
+    fd: -1,
+    fixedFile: false,
+    async: env.plan.requests[0] ?? false,
+    userData: 0,
+    msgRing: { targetFd: other, srcSlot: 0 },
+  };
+  yield* sys(env, uring.submit(env.proc, env.ringFd, sqe));
+}
+
 function* unregister(env: ActorEnv, reg: Registration, program: number, proc = env.proc) {
   if (!proc.alive) throw new ProcessExited(proc.name);
   const record: UnregisterRecord = { actor: env.actor, program, startSeq: seq(env), endSeq: null };
@@ -183,6 +217,7 @@ function* exclusive(env: ActorEnv): Op<void> {
   const id = base === undefined ? undefined : yield* discoverFree(env, base);
   const reg = yield* register(env, loaded.fd, id);
   if (!reg.ok) return;
+  yield* crossRing(env, loaded.fd);
   const closeEarly = env.plan.extra % 2 === 1;
   if (closeEarly) yield* sys(env, env.m.world.close(env.proc, loaded.fd));
   for (const async of env.plan.requests)
@@ -221,8 +256,11 @@ function* sharedById(env: ActorEnv): Op<void> {
   } else {
     return;
   }
+  yield* crossRing(env, loaded.fd);
   for (const async of env.plan.requests) yield* submit(env, name, intended, async);
   yield* reap(env);
+  // A second thread detaching while others do (BPF_LINK_DETACH serialises on update_mutex).
+  if (env.plan.detach === true && reg.ok) yield* unregister(env, reg.value, loaded.program.id);
 }
 
 /**
