@@ -10,6 +10,7 @@ import { Machine } from '../../designs/machine.js';
 import { perCtx } from '../../designs/per-ctx.js';
 import type { Actor, Outcome } from '../../designs/scheduler.js';
 import { type Process, programSpec } from '../../designs/world.js';
+import { jobSeed, runJob } from '../../fuzz/engine.js';
 import { CHECKS } from '../../fuzz/properties.js';
 import { FuzzLog } from '../../fuzz/protocols.js';
 import { stepUntil, unwrap } from '../helpers.js';
@@ -78,7 +79,10 @@ describe('v1 registration against IORING_REGISTER_CLONE_BUFFERS', () => {
       message,
       /reg holds uring_bpf_ctx_lock, ring#2.uring_lock, waits ring#1.uring_lock held by clone/,
     );
-    assert.match(message, /CADUfDZrCvqR-1HConMx_xPQMgNPwn=jCDpbNBfqWrPucU3krzg@mail.gmail.com/);
+    assert.match(
+      message,
+      /uring_locks of several rings out of order; raised: Caleb Sander Mateos, CADUfDZrCvqR-1HConMx_xPQMgNPwn=jCDpbNBfqWrPucU3krzg@mail.gmail.com/,
+    );
     assert.equal(m.world.trace.ofKind('lock-order').length, 1);
   });
 
@@ -241,5 +245,29 @@ describe('per-ctx unregister under update_mutex', () => {
     const outcome = m.scheduler.run([1, 0, 1, 0, 1]);
     assert.equal(outcome.kind, 'done');
     assert.equal(deadlockMessage(m, outcome), null);
+  });
+});
+
+/** fuzz/cli.ts DEFAULT_RUNS (cli.ts runs its main when imported). */
+const DEFAULT_RUNS = 250;
+
+describe('the deadlock fuzz job', () => {
+  it('finds a cycle on v1 within the default budget, with its attribution', () => {
+    for (const protocol of ['exclusive', 'shared-by-id'] as const) {
+      const result = runJob({
+        design: 'global-array',
+        mutant: null,
+        protocol,
+        property: 'deadlock',
+        seed: jobSeed(1, `global-array||${protocol}|deadlock`),
+        runs: DEFAULT_RUNS,
+        timeLimitMs: 60_000,
+      });
+      assert.equal(result.verdict, 'violated', protocol);
+      assert.match(
+        result.counterexample?.message ?? '',
+        /(srcu read section vs uring_lock|uring_locks of several rings out of order); raised: /,
+      );
+    }
   });
 });
