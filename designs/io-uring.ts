@@ -57,9 +57,12 @@ export function* ioFindBufNode(req: Request, unlocked: boolean): Op<number> {
   return found ? 0 : -ERRNO.EFAULT;
 }
 
-/** lock_two_rings() (io_uring/rsrc.c): the lower io_ring_ctx address first. The rings must differ. */
-export function* lockTwoRings(a: Ring, b: Ring): Op<void> {
-  const [first, second] = a.address < b.address ? [a, b] : [b, a];
+/**
+ * lock_two_rings() (io_uring/rsrc.c): the lower io_ring_ctx address first.
+ * The rings must differ. `ignoreAddress` (a planted bug) locks `a` first.
+ */
+export function* lockTwoRings(a: Ring, b: Ring, ignoreAddress = false): Op<void> {
+  const [first, second] = ignoreAddress || a.address < b.address ? [a, b] : [b, a];
   yield* first.uringLock.lock();
   yield* second.uringLock.lock();
 }
@@ -265,7 +268,8 @@ export class IoUring {
       req.needCleanup = true;
     }
     yield* at(`io_lock_external_ctx(ring#${target.id})`);
-    if (!unlocked) {
+    // Planted bug (msg-ring-blocking-lock): inline, mutex_lock() on the target under our own lock.
+    if (!unlocked && !this.world.trace.mutations.has('msg-ring-blocking-lock')) {
       if (!target.uringLock.tryLock()) return IOU_RETRY;
     } else {
       yield* target.uringLock.lock();
@@ -340,15 +344,17 @@ export class IoUring {
    * lock_two_rings() (lower address first), then fails with EEXIST if the
    * source is a SINGLE_ISSUER ring of another task; ENXIO when the source
    * has no buffers. Unlocks the source, then the syscall the destination.
+   * `replace` is IORING_REGISTER_DST_REPLACE: the destination's buffers
+   * are replaced instead of failing with EBUSY.
    */
-  *cloneBuffers(proc: Process, ringFd: number, srcFd: number): Op<Result<void>> {
+  *cloneBuffers(proc: Process, ringFd: number, srcFd: number, replace = false): Op<Result<void>> {
     const entered = yield* this.enter(proc, ringFd, 'io_uring_register(CLONE_BUFFERS)');
     if (!entered.ok) return entered;
     const { ring: dst, file, task } = entered.value;
     const w = this.world;
     yield* dst.uringLock.lock();
     let ret: Result<void> = fail('EBUSY');
-    if (dst.buffers === 0) {
+    if (dst.buffers === 0 || replace) {
       yield* at(`io_uring_register_get_file(${srcFd})`);
       const found = fgetRing(w, proc, srcFd);
       if (!found.ok) ret = found;
@@ -356,7 +362,8 @@ export class IoUring {
         const src = found.value.ring;
         if (src !== dst) {
           yield* dst.uringLock.unlock();
-          yield* lockTwoRings(dst, src);
+          // Planted bug (clone-dst-first): the destination first, whatever the addresses.
+          yield* lockTwoRings(dst, src, w.trace.mutations.has('clone-dst-first'));
         }
         if (src !== dst && src.submitterTask !== null && src.submitterTask.task !== task)
           ret = fail('EEXIST');

@@ -168,7 +168,7 @@ function* reap(env: ActorEnv, proc = env.proc, ringFd = env.ringFd) {
 
 /**
  * The plan's one operation between the actor's ring and the next ring of its
- * process: IORING_REGISTER_CLONE_BUFFERS into its ring, or a MSG_RING
+ * process: IORING_REGISTER_CLONE_BUFFERS (replacing) into its ring, or a MSG_RING
  * (send fd) carrying `progFd`, after registering both rings' file tables.
  * A MSG_RING goes only to a ring without DEFER_TASKRUN (its remote path is
  * not modelled) and not in a design whose names are fixed-file slots (the
@@ -180,7 +180,8 @@ function* crossRing(env: ActorEnv, progFd: number): Op<void> {
   if (env.plan.crossRing === undefined || other === undefined || other === env.ringFd) return;
   const { uring } = env.m;
   if (env.plan.crossRing === 'clone') {
-    yield* sys(env, uring.cloneBuffers(env.proc, env.ringFd, other));
+    // IORING_REGISTER_DST_REPLACE: a ring that has buffers takes the other's instead.
+    yield* sys(env, uring.cloneBuffers(env.proc, env.ringFd, other, true));
     return;
   }
   if (env.design.nameKind === 'fixed' || env.processPlans[env.plan.process]?.deferTaskrun) return;
