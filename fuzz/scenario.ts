@@ -92,8 +92,9 @@ export interface ActorPlan {
   /** Which of its process's rings it uses. Absent: 0. */
   readonly ring?: number;
   /**
-   * Once registered: IORING_REGISTER_CLONE_BUFFERS into its ring from the
-   * next one, or an IORING_OP_MSG_RING (send fd) to it. Absent: neither.
+   * Once registered: IORING_REGISTER_CLONE_BUFFERS into its ring from
+   * another (the next ring of its process, or a ring a process of its team
+   * hands it), or an IORING_OP_MSG_RING (send fd) to it. Absent: neither.
    */
   readonly crossRing?: CrossRingOp;
   /** shared-by-id: detach its link at the end when it registered one. Absent: false. */

@@ -74,6 +74,7 @@ export function simulate(
       peers: procs,
       processPlans: scenario.processes,
       rings: ownRings,
+      peerRings: rings,
     };
     m.scheduler.add(actor, untilExit(PROTOCOL_OPS[plan.protocol](env)), proc);
   });
