@@ -12,7 +12,7 @@ import { findDesign } from '../designs/registry.js';
 import type { JobResult } from './engine.js';
 import { mutantsOf } from './mutants.js';
 import { PROPERTIES, type PropertyName } from './properties.js';
-import { JOB_PROTOCOLS, PROTOCOLS, type Scenario } from './scenario.js';
+import { CROSS_RING_OPS, JOB_PROTOCOLS, PROTOCOLS, type Scenario } from './scenario.js';
 
 /** The source tree's root (dist/fuzz/corpus.js is two levels below it). */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -108,6 +108,10 @@ function scenarioProblem(x: Json): string | null {
   for (const [i, p] of processes.entries()) {
     if (!isObject(p) || !isInt(p.ns) || !isInt(p.team))
       return `scenario.processes[${i}] needs whole numbers ns and team`;
+    if (p.rings !== undefined && !(isInt(p.rings) && p.rings >= 1 && p.rings <= 3))
+      return `scenario.processes[${i}].rings is not a whole number from 1 to 3`;
+    if (p.addresses !== undefined && !(Array.isArray(p.addresses) && p.addresses.every(isInt)))
+      return `scenario.processes[${i}].addresses is not a list of whole numbers`;
   }
   if (!Array.isArray(actors) || actors.length === 0)
     return 'scenario.actors is not a non-empty list';
@@ -120,6 +124,12 @@ function scenarioProblem(x: Json): string | null {
       return `${at}.protocol is not one of ${PROTOCOLS.join(', ')}`;
     if (!isInt(a.id) || !isInt(a.extra)) return `${at} needs whole numbers id and extra`;
     if (!Array.isArray(a.requests)) return `${at}.requests is not a list`;
+    if (a.ring !== undefined && !(isInt(a.ring) && a.ring >= 0))
+      return `${at}.ring is not a ring index`;
+    if (a.crossRing !== undefined && !(CROSS_RING_OPS as readonly Json[]).includes(a.crossRing))
+      return `${at}.crossRing is not one of ${CROSS_RING_OPS.join(', ')}`;
+    if (a.detach !== undefined && typeof a.detach !== 'boolean')
+      return `${at}.detach is not true or false`;
     const p = a.program;
     if (
       !isObject(p) ||
@@ -130,6 +140,8 @@ function scenarioProblem(x: Json): string | null {
       typeof p.cleanup !== 'boolean'
     )
       return `${at}.program needs prep, issueRet, issueRes, fail and cleanup`;
+    if (p.memcpy !== undefined && typeof p.memcpy !== 'boolean')
+      return `${at}.program.memcpy is not true or false`;
   }
   if (!Array.isArray(priorities) || !priorities.every(isInt))
     return 'scenario.priorities is not a list of whole numbers';
