@@ -60,9 +60,9 @@ export function runCli(name: string, main: () => Promise<number> | number): void
         const usage =
           e instanceof UsageError ||
           (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
-        console.error(
-          `${name}: ${usage ? (e as Error).message : ((e as Error).stack ?? String(e))}`,
-        );
+        // parseArgs spreads some messages over lines ('--rings -1': ambiguous, then the hint): keep one.
+        const message = (e as Error).message.replaceAll(/\s*\n\s*/g, ' ');
+        console.error(`${name}: ${usage ? message : ((e as Error).stack ?? String(e))}`);
         process.exit(usage ? 2 : 1);
       },
     );

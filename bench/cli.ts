@@ -20,6 +20,7 @@ import {
 import { captureEnvironment, suiteVersion } from './environment.js';
 import type { BenchOptions } from './lane.js';
 import { LANES } from './lanes/index.js';
+import { DEFAULT_RINGS, MAX_RINGS } from './lanes/registration.js';
 import { checkOutDir } from './out-dir.js';
 import { progress } from './progress.js';
 import { type Json, writeAtomic } from './results.js';
@@ -37,6 +38,9 @@ results.json.
                      loops the largest
   --threads LIST     thread counts, one ring each, of the kernel, patched,
                      bpf-standin and native lanes (default 1,2)
+  --rings LIST       ring counts of the registration lane, 1 to ${MAX_RINGS}
+                     (default ${DEFAULT_RINGS.join(',')}); each C world needs about
+                     9 KB per ring
   --cpus LIST        pin worker i to cpus[i % n] in the kernel, bpf-standin
                      and native lanes (default: none)
   --rounds N         interleaved rounds (default 20; --quick 5)
@@ -69,6 +73,7 @@ export function parseBenchArgs(argv: readonly string[]): {
       designs: { type: 'string' },
       batches: { type: 'string', default: '1,8,32,128' },
       threads: { type: 'string', default: '1,2' },
+      rings: { type: 'string', default: DEFAULT_RINGS.join(',') },
       cpus: { type: 'string' },
       rounds: { type: 'string' },
       duration: { type: 'string' },
@@ -100,6 +105,7 @@ export function parseBenchArgs(argv: readonly string[]): {
     designs,
     batches: parseIntList('--batches', values.batches, 1, 256),
     threads: parseIntList('--threads', values.threads, 1, 64),
+    rings: [...new Set(parseIntList('--rings', values.rings, 1, MAX_RINGS))].sort((a, b) => a - b),
     cpus: values.cpus === undefined ? [] : parseIntList('--cpus', values.cpus, 0, 4095),
     rounds,
     durationMs: parsePositive('--duration', values.duration ?? (quick ? '10' : '50'), 60_000),
@@ -122,6 +128,7 @@ function optionsJson(o: BenchOptions, out: string): Json {
     designs: o.designs.map((d) => d.name),
     batches: [...o.batches],
     threads: [...o.threads],
+    rings: [...o.rings],
     cpus: [...o.cpus],
     rounds: o.rounds,
     durationMs: o.durationMs,

@@ -12,6 +12,8 @@ export interface BenchOptions {
   readonly designs: readonly DesignDef[];
   readonly batches: readonly number[];
   readonly threads: readonly number[];
+  /** Ring counts of the registration lane (1..65536, ascending, no repeats). */
+  readonly rings: readonly number[];
   readonly cpus: readonly number[];
   readonly rounds: number;
   /** Length of one timed sample in ms (kernel lane) or of one task per round (model lane). */

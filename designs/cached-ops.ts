@@ -9,7 +9,7 @@
 // per-fd and per-fd-fixed, proposed without code, use it with their own
 // lookup, so that only the naming differs from the adopted design.
 
-import { IOU_ISSUE_SKIP_COMPLETE } from './io-uring.js';
+import { IOU_ISSUE_SKIP_COMPLETE, ioFindBufNode } from './io-uring.js';
 import { neg } from './kernel/errno.js';
 import { at, type Op } from './kernel/step.js';
 import type { File, Program, Request, World } from './world.js';
@@ -35,11 +35,14 @@ export class CachedOps {
    * Without one it returns 0 (IOU_COMPLETE) having set no result, so the CQE
    * carries the res the io_kiocb's previous user left.
    */
-  *issue(req: Request): Op<number> {
+  *issue(req: Request, unlocked = false): Op<number> {
     const program = this.get(req);
     if (program === null || !program.has('issue')) return 0;
     yield* at('issue_fn');
     const ret = this.world.callProgram(req, program, 'issue', 'issue');
+    // V2 08/13 uring_bpf_memcpy() (20260106101126.4064990-9-ming.lei@redhat.com):
+    // io_ring_submit_lock(ctx, data->issue_flags) around the buffer import, as in v1.
+    if (program.spec.memcpy === true) yield* ioFindBufNode(req, unlocked);
     return ret === IOU_ISSUE_SKIP_COMPLETE ? neg('EINVAL') : ret;
   }
 

@@ -19,6 +19,7 @@
 //   the posted cleanup is dead code.
 
 import type { DesignOps, ProgramName, RegisterArgs, Registration } from './design.js';
+import { ioFindBufNode } from './io-uring.js';
 import { fail, neg, ok, type Result } from './kernel/errno.js';
 import { Mutex } from './kernel/mutex.js';
 import { Srcu } from './kernel/srcu.js';
@@ -274,6 +275,7 @@ export function globalRegistry(world: World, config: GlobalRegistryConfig): Desi
     cb: Callback,
     where: string,
     untested = false,
+    issueFlagsUnlocked = false,
   ): Op<number | null> {
     const window = world.rcu.readLock();
     const ops = table.lookup(id);
@@ -282,7 +284,12 @@ export function globalRegistry(world: World, config: GlobalRegistryConfig): Desi
       return null;
     }
     yield* at(`${cb}_fn: load ops->${cb}_fn again and call it`);
-    const ret = world.callProgram(req, ops.load(cb)?.program ?? null, cb, where);
+    const program = ops.load(cb)?.program ?? null;
+    const ret = world.callProgram(req, program, cb, where);
+    // 5/5: the program's io_uring_bpf_req_memcpy() on a fixed buffer imports it with
+    // data->issue_flags, which only issue sets (prep, fail and cleanup zero it, under uring_lock).
+    if (cb === 'issue' && program?.has('issue') && program.spec.memcpy === true)
+      yield* ioFindBufNode(req, issueFlagsUnlocked);
     world.rcu.readUnlock(window);
     return ret;
   }
@@ -357,7 +364,8 @@ export function globalRegistry(world: World, config: GlobalRegistryConfig): Desi
         token = srcu.readLock();
       }
       yield* at('issue: read bpf_ops[op]');
-      const ret = (yield* testAndCall(req, opOf(req), 'issue', 'issue')) ?? neg('ECANCELED');
+      const ret =
+        (yield* testAndCall(req, opOf(req), 'issue', 'issue', false, unlocked)) ?? neg('ECANCELED');
       if (guarded) {
         yield* at('srcu_read_unlock');
         srcu.readUnlock(token);

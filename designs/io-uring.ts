@@ -7,6 +7,7 @@
 
 import type { DesignOps } from './design.js';
 import { ERRNO, fail, ok, type Result } from './kernel/errno.js';
+import { FixedFileTable, RsrcNode } from './kernel/fixed-files.js';
 import { at, idleUntil, type Op, waitUntil } from './kernel/step.js';
 import {
   type File,
@@ -52,9 +53,43 @@ export interface RingOptions {
   readonly residue?: RequestResidue;
   /** IORING_SETUP_SQPOLL (false unless given). */
   readonly sqpoll?: boolean;
+  /** The io_ring_ctx's address as an order key (creation order unless given). */
+  readonly address?: number;
+  /** Buffers registered at setup (0 unless given). */
+  readonly buffers?: number;
+}
+
+/** Slots of the fixed-file table IORING_REGISTER_FILES gives a ring here (nr_args). */
+export const REGISTERED_FILE_SLOTS = 4;
+
+/**
+ * io_import_reg_buf() -> io_find_buf_node() (io_uring/rsrc.c) for buffer
+ * index 0: io_ring_submit_lock(ctx, issue_flags) takes the ring's
+ * uring_lock when the caller runs without it (IO_URING_F_UNLOCKED: io-wq),
+ * looks the node up, unlocks. 0, or -EFAULT with no buffer registered.
+ */
+export function* ioFindBufNode(req: Request, unlocked: boolean): Op<number> {
+  if (unlocked) yield* req.ring.uringLock.lock();
+  yield* at(`io_rsrc_node_lookup(ring#${req.ring.id}.buf_table, 0)`);
+  const found = req.ring.buffers > 0;
+  if (unlocked) yield* req.ring.uringLock.unlock();
+  return found ? 0 : -ERRNO.EFAULT;
+}
+
+/**
+ * lock_two_rings() (io_uring/rsrc.c): the lower io_ring_ctx address first.
+ * The rings must differ. `ignoreAddress` (a planted bug) locks `a` first.
+ */
+export function* lockTwoRings(a: Ring, b: Ring, ignoreAddress = false): Op<void> {
+  const [first, second] = ignoreAddress || a.address < b.address ? [a, b] : [b, a];
+  yield* first.uringLock.lock();
+  yield* second.uringLock.lock();
 }
 
 export class IoUring {
+  /** msg->src_file of each MSG_RING request that grabbed one (REQ_F_NEED_CLEANUP until installed). */
+  private readonly msgSrcFiles = new WeakMap<Request, File>();
+
   constructor(
     readonly world: World,
     readonly design: DesignOps,
@@ -103,6 +138,12 @@ export class IoUring {
       yield* waitUntil(
         `io_ring_exit_work(ring#${ring.id}): wait for requests`,
         () => ring.inflight === 0 || ring.localWork.length > 0,
+        () =>
+          this.world.requestWaitBlockers(
+            `io_ring_exit_work(ring#${ring.id})`,
+            this.world.requests.filter((r) => r.ring === ring),
+            '',
+          ),
       );
     }
     ring.fixedFiles?.clearAll();
@@ -139,7 +180,7 @@ export class IoUring {
       userData: sqe.userData,
       async: sqe.async,
     });
-    const prepRet = yield* this.design.prep(req);
+    const prepRet = sqe.msgRing === undefined ? yield* this.design.prep(req) : this.msgPrep(req);
     if (prepRet !== 0) {
       // io_submit_fail_init() -> io_req_defer_failed(): ->fail() runs even when prep failed.
       yield* this.failRequest(req, prepRet);
@@ -147,7 +188,7 @@ export class IoUring {
       this.punt(req);
     } else {
       req.state = 'issued';
-      const ret = yield* this.design.issue(req, false);
+      const ret = yield* this.issueOp(req, false);
       yield* this.afterIssue(req, ret, true);
     }
     yield* ring.uringLock.unlock();
@@ -307,6 +348,175 @@ export class IoUring {
     return ok(undefined);
   }
 
+  /** ->issue() of the request's opcode: the design's IORING_OP_BPF, or MSG_RING. */
+  private issueOp(req: Request, unlocked: boolean): Op<number> {
+    return req.sqe.msgRing === undefined
+      ? this.design.issue(req, unlocked)
+      : this.msgSendFd(req, unlocked);
+  }
+
+  /** io_msg_ring_prep() plus io_assign_file(): the target ring's file, held until the request is freed. */
+  private msgPrep(req: Request): number {
+    const msg = req.sqe.msgRing;
+    if (msg === undefined) throw new Error('BUG: msgPrep on a request that is not MSG_RING');
+    const file = req.submitter.fds.fget(msg.targetFd);
+    if (file === undefined) return -ERRNO.EBADF;
+    req.file = file;
+    return 0;
+  }
+
+  /**
+   * io_msg_send_fd() (io_uring/msg_ring.c): grab the file in the sender's
+   * fixed slot (io_msg_grab_file(), under io_ring_submit_lock(): taken on
+   * io-wq, already held inline), then install it in the target's table
+   * under the target's uring_lock (io_msg_install_complete()). The target
+   * lock comes from io_lock_external_ctx(): inline, with the sender's lock
+   * held, only mutex_trylock(), and -EAGAIN (a punt to io-wq) when it is
+   * busy; on io-wq, holding nothing, mutex_lock(). So the two uring_locks
+   * are never waited for in a nested order.
+   */
+  private *msgSendFd(req: Request, unlocked: boolean): Op<number> {
+    const msg = req.sqe.msgRing;
+    const targetFile = req.file;
+    if (msg === undefined || targetFile === null) throw new Error('BUG: MSG_RING without a target');
+    yield* at(`msg_ring(req${req.id})`);
+    // io_msg_ring(): io_is_uring_fops(req->file)
+    if (targetFile.payload.kind !== 'io_uring') return -ERRNO.EBADFD;
+    const target = targetFile.payload.ring;
+    if (target === req.ring) return -ERRNO.EINVAL;
+    if (target.deferTaskrun) {
+      // io_msg_fd_remote(): task work on the target's submitter task; not modelled.
+      throw new Error('BUG: MSG_RING to a DEFER_TASKRUN ring is not modelled');
+    }
+    let src = this.msgSrcFiles.get(req);
+    if (src === undefined) {
+      if (unlocked) yield* req.ring.uringLock.lock();
+      const node = req.ring.fixedFiles?.get(msg.srcSlot) ?? null;
+      if (node !== null) node.file.refs.get(); // get_file()
+      if (unlocked) yield* req.ring.uringLock.unlock();
+      if (node === null) return -ERRNO.EBADF;
+      src = node.file;
+      this.msgSrcFiles.set(req, src);
+      req.needCleanup = true;
+    }
+    yield* at(`io_lock_external_ctx(ring#${target.id})`);
+    // Planted bug (msg-ring-blocking-lock): inline, mutex_lock() on the target under our own lock.
+    if (!unlocked && !this.world.trace.mutations.has('msg-ring-blocking-lock')) {
+      if (!target.uringLock.tryLock()) return IOU_RETRY;
+    } else {
+      yield* target.uringLock.lock();
+    }
+    // __io_fixed_fd_install(target, src, IORING_FILE_INDEX_ALLOC)
+    const table = target.fixedFiles;
+    const slot = table?.freeSlots()[0];
+    let ret = -ERRNO.ENXIO;
+    if (table !== null && slot === undefined) ret = -ERRNO.ENFILE;
+    if (table !== null && slot !== undefined) {
+      const file = src;
+      table.set(
+        slot,
+        new RsrcNode(file, `ring#${target.id}.node[${slot}]`, null, this.world.trace, () =>
+          this.world.fput(file),
+        ),
+      );
+      this.msgSrcFiles.delete(req);
+      req.needCleanup = false;
+      // io_post_aux_cqe(): the target sees a CQE naming no request of its own.
+      target.cq.push({ request: 0, userData: req.sqe.userData, res: slot });
+      ret = slot;
+    }
+    yield* target.uringLock.unlock();
+    req.res = ret;
+    return ret < 0 ? ret : IOU_COMPLETE;
+  }
+
+  /** io_msg_ring_cleanup(): puts the grabbed file that was never installed. */
+  private msgCleanup(req: Request): void {
+    const src = this.msgSrcFiles.get(req);
+    if (src === undefined) return;
+    this.msgSrcFiles.delete(req);
+    this.world.fput(src);
+  }
+
+  /**
+   * IORING_REGISTER_FILES (io_uring_register() holds uring_lock): a table of
+   * REGISTERED_FILE_SLOTS slots, `fds` in the first ones (-1 leaves a slot
+   * empty). EBUSY when the ring has a table already.
+   */
+  *registerFiles(proc: Process, ringFd: number, fds: readonly number[]): Op<Result<void>> {
+    const entered = yield* this.enter(proc, ringFd, 'io_uring_register(FILES)');
+    if (!entered.ok) return entered;
+    const { ring, file } = entered.value;
+    const w = this.world;
+    yield* ring.uringLock.lock();
+    let result: Result<void> = ok(undefined);
+    if (ring.fixedFiles !== null) result = fail('EBUSY');
+    else {
+      const table = new FixedFileTable<File>(ring.id, REGISTERED_FILE_SLOTS, w.trace);
+      fds.slice(0, REGISTERED_FILE_SLOTS).forEach((fd, slot) => {
+        const f = fd < 0 ? undefined : proc.fds.fget(fd);
+        if (f === undefined) return;
+        table.set(
+          slot,
+          new RsrcNode(f, `ring#${ring.id}.node[${slot}]`, null, w.trace, () => w.fput(f)),
+        );
+      });
+      ring.fixedFiles = table;
+    }
+    yield* ring.uringLock.unlock();
+    if (file !== null) w.fput(file);
+    return result;
+  }
+
+  /**
+   * IORING_REGISTER_CLONE_BUFFERS on `ringFd` from `srcFd`
+   * (io_register_clone_buffers(), io_uring/rsrc.c): io_uring_register()
+   * holds the destination's uring_lock; EBUSY if it has buffers; for a
+   * different source ring it drops that lock and takes both with
+   * lock_two_rings() (lower address first), then fails with EEXIST if the
+   * source is a SINGLE_ISSUER ring of another task; ENXIO when the source
+   * has no buffers. Unlocks the source, then the syscall the destination.
+   * `replace` is IORING_REGISTER_DST_REPLACE: the destination's buffers
+   * are replaced instead of failing with EBUSY.
+   */
+  *cloneBuffers(proc: Process, ringFd: number, srcFd: number, replace = false): Op<Result<void>> {
+    const entered = yield* this.enter(proc, ringFd, 'io_uring_register(CLONE_BUFFERS)');
+    if (!entered.ok) return entered;
+    const { ring: dst, file, task } = entered.value;
+    const w = this.world;
+    yield* dst.uringLock.lock();
+    let ret: Result<void> = fail('EBUSY');
+    if (dst.buffers === 0 || replace) {
+      yield* at(`io_uring_register_get_file(${srcFd})`);
+      const found = fgetRing(w, proc, srcFd);
+      if (!found.ok) ret = found;
+      else {
+        const src = found.value.ring;
+        if (src !== dst) {
+          yield* dst.uringLock.unlock();
+          // Planted bug (clone-dst-first): the destination first, whatever the addresses.
+          yield* lockTwoRings(dst, src, w.trace.mutations.has('clone-dst-first'));
+        }
+        if (src !== dst && src.submitterTask !== null && src.submitterTask.task !== task)
+          ret = fail('EEXIST');
+        else {
+          // io_clone_buffers(): both locks held.
+          yield* at(`io_clone_buffers(ring#${dst.id} <- ring#${src.id})`);
+          if (src.buffers === 0) ret = fail('ENXIO');
+          else {
+            dst.buffers = src.buffers;
+            ret = ok(undefined);
+          }
+        }
+        if (src !== dst) yield* src.uringLock.unlock();
+        w.fput(found.value.file);
+      }
+    }
+    yield* dst.uringLock.unlock();
+    if (file !== null) w.fput(file);
+    return ret;
+  }
+
   /** io_queue_iowq(): the request is issued later by an io-wq worker actor. */
   private punt(req: Request): void {
     req.state = 'queued';
@@ -326,7 +536,7 @@ export class IoUring {
   private *ioWqWork(req: Request): Op<void> {
     yield* at(`io-wq issue req${req.id}`);
     req.state = 'issued';
-    const ret = yield* this.design.issue(req, true);
+    const ret = yield* this.issueOp(req, true);
     if (ret === IOU_ISSUE_SKIP_COMPLETE) {
       this.park(req);
       return;
@@ -384,7 +594,7 @@ export class IoUring {
   private *failRequest(req: Request, ret: number): Op<void> {
     // io_req_set_res() before def->fail(): the error is what the io_kiocb's next user inherits.
     req.res = ret;
-    yield* this.design.fail(req);
+    if (req.sqe.msgRing === undefined) yield* this.design.fail(req);
     this.postCqe(req, ret);
     yield* this.freeRequest(req);
   }
@@ -405,7 +615,8 @@ export class IoUring {
   private *freeRequest(req: Request): Op<void> {
     if (req.needCleanup) {
       req.needCleanup = false;
-      yield* this.design.cleanup(req);
+      if (req.sqe.msgRing === undefined) yield* this.design.cleanup(req);
+      else this.msgCleanup(req);
     }
     if (req.file !== null) {
       yield* at(`io_put_file(req${req.id})`);

@@ -122,7 +122,21 @@ function create(world: World, variant: Variant): DesignOps {
           break;
         }
         yield* ring.uringLock.unlock();
-        yield* waitUntil('wait_event(bpf_wq, refcount == 0)', () => slot.refcount.count === 0);
+        // A wait for a count to drop is a lock in disguise: what this task holds (update_mutex
+        // on BPF_LINK_DETACH) orders before every holder of a reference.
+        const count = `wait_event(${slot.refcount.object} == 0)`;
+        world.trace.lockdep.wait(slot.refcount.object, count);
+        yield* waitUntil(
+          'wait_event(bpf_wq, refcount == 0)',
+          () => slot.refcount.count === 0,
+          () =>
+            world.requestWaitBlockers(
+              count,
+              // The references requests hold: taken by a successful prep, dropped by cleanup.
+              world.requests.filter((r) => r.ring === ring && r.needCleanup && r.cmd.op === id),
+              '',
+            ),
+        );
         yield* ring.uringLock.lock();
       }
     }
@@ -178,7 +192,7 @@ function create(world: World, variant: Variant): DesignOps {
       return ret;
     },
 
-    issue: (req) => cached.issue(req),
+    issue: (req, unlocked) => cached.issue(req, unlocked),
     fail: (req) => cached.fail(req),
 
     *cleanup(req) {

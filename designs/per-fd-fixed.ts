@@ -40,7 +40,7 @@ function create(world: World): DesignOps {
       return yield* cached.prepFromFile(req, node.file);
     },
 
-    issue: (req) => cached.issue(req),
+    issue: (req, unlocked) => cached.issue(req, unlocked),
     fail: (req) => cached.fail(req),
     cleanup: (req) => cached.cleanup(req),
 

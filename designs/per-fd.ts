@@ -39,7 +39,7 @@ function create(world: World): DesignOps {
     },
     *ringFreed() {},
     prep: (req) => prepFromFd(cached, req),
-    issue: (req) => cached.issue(req),
+    issue: (req, unlocked) => cached.issue(req, unlocked),
     fail: (req) => cached.fail(req),
     cleanup: (req) => cached.cleanup(req),
     // Nothing to register: the fd the program was loaded (or received) at is its name.

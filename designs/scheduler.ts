@@ -20,6 +20,15 @@ export interface Actor {
   steps: number;
 }
 
+/** One actor of a wait-for cycle: what it holds and what (whom) it waits for. */
+export interface CycleLink {
+  readonly actor: string;
+  /** Locks it holds (lockdep.ts names: mutexes, SRCU read sections). */
+  readonly holds: readonly string[];
+  /** What it waits for, naming the next actor of the cycle. */
+  readonly waits: string;
+}
+
 export type Outcome =
   | { readonly kind: 'done'; readonly steps: number }
   | {
@@ -31,6 +40,8 @@ export type Outcome =
         /** Task work queued on this actor that it cannot run while it waits. */
         ownWork: number;
       }[];
+      /** A cycle in the wait-for graph of the blocked actors, when there is one. */
+      readonly cycle?: readonly CycleLink[];
     }
   | { readonly kind: 'step-limit'; readonly steps: number; readonly running: readonly string[] };
 
@@ -178,15 +189,52 @@ export class Scheduler {
     // Kernel threads idle for lack of work (pending.idle) do not keep a run from being done.
     const waiting = this.actors.filter((a) => !a.done && a.pending.idle !== true);
     if (waiting.length === 0) return { kind: 'done', steps: this.steps };
-    return {
-      kind: 'deadlock',
-      steps: this.steps,
-      blocked: waiting.map((a) => ({
-        actor: a.name,
-        waitingFor: a.pending.label,
-        ownWork: this.world.pendingWork(a.name),
-      })),
+    const blocked = waiting.map((a) => ({
+      actor: a.name,
+      waitingFor: a.pending.label,
+      ownWork: this.world.pendingWork(a.name),
+    }));
+    const cycle = this.waitCycle(waiting);
+    return cycle === null
+      ? { kind: 'deadlock', steps: this.steps, blocked }
+      : { kind: 'deadlock', steps: this.steps, blocked, cycle };
+  }
+
+  /**
+   * The wait-for graph of the blocked actors: each points at the actors its
+   * wait names (a mutex's holder, the readers a grace period waits for, the
+   * tasks whose work would drop a count). Returns the first cycle found, or
+   * null when every chain ends at someone not waiting (e.g. a lock held by
+   * an actor that died of an oops).
+   */
+  private waitCycle(waiting: readonly Actor[]): CycleLink[] | null {
+    const byName = new Map(waiting.map((a) => [a.name, a]));
+    const waits = new Map(
+      waiting.map((a) => [a.name, a.pending.blockers?.() ?? { actors: [], what: a.pending.label }]),
+    );
+    const done = new Set<string>();
+    const find = (name: string, path: string[]): string[] | null => {
+      const at = path.indexOf(name);
+      if (at >= 0) return path.slice(at);
+      if (done.has(name)) return null;
+      for (const next of waits.get(name)?.actors ?? []) {
+        if (!byName.has(next)) continue;
+        const found = find(next, [...path, name]);
+        if (found !== null) return found;
+      }
+      done.add(name);
+      return null;
     };
+    for (const a of waiting) {
+      const names = find(a.name, []);
+      if (names === null) continue;
+      return names.map((name) => ({
+        actor: name,
+        holds: this.world.trace.lockdep.heldBy(name).map((h) => h.lock),
+        waits: `${waits.get(name)?.what ?? '?'}`,
+      }));
+    }
+    return null;
   }
 
   /** Runs `op` alone to completion and returns its result; throws if it blocks (a test helper). */
@@ -201,4 +249,14 @@ export class Scheduler {
     if (actor.oops !== null) throw new Error(`${name} oopsed: ${actor.oops}`);
     return actor.result as T;
   }
+}
+
+/** One line for a wait-for cycle: "a0 holds X, waits Y held by b -> b ...". */
+export function waitCycleText(cycle: readonly CycleLink[]): string {
+  return cycle
+    .map(
+      (l) =>
+        `${l.actor}${l.holds.length > 0 ? ` holds ${l.holds.join(', ')},` : ''} waits ${l.waits}`,
+    )
+    .join(' -> ');
 }

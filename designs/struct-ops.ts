@@ -44,7 +44,12 @@ export function* attachStructOps(
   );
 }
 
-/** BPF_LINK_DETACH: ->unreg() now, unless the link was already detached (then a no-op, 0). */
+/**
+ * BPF_LINK_DETACH: ->unreg() now, unless the link was already detached
+ * (then a no-op, 0). bpf_struct_ops_map_link_detach() holds update_mutex
+ * across ->unreg(); the link's last close (bpf_struct_ops_map_link_dealloc(),
+ * World.newLink's release) calls ->unreg() without it.
+ */
 export function* detachStructOps(
   world: World,
   proc: Process,
@@ -57,7 +62,10 @@ export function* detachStructOps(
     world.fput(file);
     return fail('EINVAL');
   }
+  // bpf_struct_ops_map_link_detach(): ->unreg() under the global update_mutex.
+  yield* world.updateMutex.lock();
   yield* world.detachLink(file.payload.link);
+  yield* world.updateMutex.unlock();
   world.fput(file);
   return ok(undefined);
 }

@@ -9,7 +9,7 @@ import type { FixedFileTable, RsrcNode } from './kernel/fixed-files.js';
 import { Mutex } from './kernel/mutex.js';
 import { RcuTasks } from './kernel/rcu.js';
 import { Refcount } from './kernel/refcount.js';
-import { at, type Op, waitUntil } from './kernel/step.js';
+import { at, type Blockers, type Op, waitUntil } from './kernel/step.js';
 import { TaskWork, type Work } from './kernel/task-work.js';
 import { type Callback, Trace } from './kernel/trace.js';
 
@@ -29,6 +29,13 @@ export interface ProgramSpec {
   readonly issue: IssueBehaviour | null;
   readonly fail: boolean;
   readonly cleanup: boolean;
+  /**
+   * The issue callback calls the memcpy kfunc on a fixed buffer (v1 5/5
+   * io_uring_bpf_req_memcpy(), 20251104162123.1086035-6-ming.lei@redhat.com;
+   * V2 08/13 uring_bpf_memcpy(), 20260106101126.4064990-9-ming.lei@redhat.com).
+   * Absent: false.
+   */
+  readonly memcpy?: boolean;
 }
 
 /** A program with every callback present that completes with res 0. */
@@ -156,6 +163,14 @@ export interface RingSetup {
   readonly deferTaskrun?: boolean;
   /** What requests fresh from the slab hold (ZERO_RESIDUE unless given). */
   readonly residue?: RequestResidue;
+  /**
+   * Where the kmalloc'd io_ring_ctx lands: only its order against other
+   * rings matters (lock_two_rings() locks the lower address first).
+   * Creation order unless given.
+   */
+  readonly address?: number;
+  /** Buffers registered on the ring (IORING_REGISTER_BUFFERS, as if done at setup); 0 unless given. */
+  readonly buffers?: number;
   /** IORING_SETUP_SQPOLL: a kernel thread of the creator submits the SQEs. */
   readonly sqpoll?: boolean;
 }
@@ -191,6 +206,10 @@ export class Ring {
   readonly sq: SqEntry[] = [];
   /** The SQ thread is running (sqd->thread != NULL). */
   sqThreadAlive = false;
+  /** The io_ring_ctx's address, as an order key (RingSetup.address). */
+  readonly address: number;
+  /** ctx->buf_table.nr: registered buffers (only their presence matters to the models). */
+  buffers: number;
 
   constructor(
     readonly id: number,
@@ -204,11 +223,23 @@ export class Ring {
     this.deferTaskrun = setup.deferTaskrun ?? false;
     this.residue = setup.residue ?? ZERO_RESIDUE;
     this.sqpoll = setup.sqpoll ?? false;
+    this.address = setup.address ?? id;
+    this.buffers = setup.buffers ?? 0;
   }
+}
+
+/** IORING_OP_MSG_RING with IORING_MSG_SEND_FD: the fields io_msg_ring_prep() reads. */
+export interface MsgRingSqe {
+  /** sqe->fd: the target ring. */
+  readonly targetFd: number;
+  /** sqe->addr3 (src_fd): a slot of the sending ring's fixed-file table. */
+  readonly srcSlot: number;
 }
 
 /** The fields of an IORING_OP_BPF SQE the designs read. */
 export interface Sqe {
+  /** Present for an IORING_OP_MSG_RING SQE instead of IORING_OP_BPF (the bpf fields are then unused). */
+  readonly msgRing?: MsgRingSqe;
   /** sqe->bpf_op_flags (u32): op id in the top bits, program flags below. */
   readonly bpfOpFlags: number;
   readonly fd: number;
@@ -294,6 +325,17 @@ export class World {
   /** Tasks inside do_exit(): their process is dead, but they still take and run task work. */
   private readonly exitingTasks = new Set<string>();
   private nextHelper = 1;
+  /**
+   * kernel/bpf/bpf_struct_ops.c `static DEFINE_MUTEX(update_mutex)`: held by
+   * bpf_struct_ops_map_link_detach() across ->unreg() (and by link update);
+   * the last-close path, bpf_struct_ops_map_link_dealloc(), calls ->unreg()
+   * without it.
+   */
+  readonly updateMutex = new Mutex('update_mutex', this.trace);
+  /** The actor that will run each request's queued completion (task work, local work, fallback). */
+  private readonly completionRunners = new Map<number, string>();
+  /** The actor that runs the task's io_uring list now queued (the task, or the helper interrupting it). */
+  private readonly tctxRunners = new Map<string, string>();
   /**
    * tctx->registered_rings (IORING_REGISTER_RING_FDS, io_uring/tctx.c), by
    * task: ring files the task can name by index with
@@ -426,16 +468,34 @@ export class World {
    * its way out of the kernel; a task idle in user space is interrupted to
    * run it now (a helper actor in its process stands for that).
    */
-  private addTaskWork(task: string, proc: Process, work: Work): void {
+  private addTaskWork(task: string, proc: Process, work: Work): string {
     this.taskWork.add(task, work);
     if (this.taskIdle(task)) {
-      this.spawn(`tw:${task}#${this.nextHelper++}`, this.runTaskWork(task), proc);
+      const helper = `tw:${task}#${this.nextHelper++}`;
+      this.spawn(helper, this.runTaskWork(task), proc);
+      return helper;
     }
+    return task;
   }
 
-  /** A kworker running `work` (ctx->fallback_work, io_fallback_req_func): no user fds. */
-  private fallback(ring: Ring, work: Work): void {
-    this.spawn(`fallback:ring${ring.id}#${this.nextHelper++}`, work(), null);
+  /** A kworker running `work` (ctx->fallback_work, io_fallback_req_func): no user fds. Returns its name. */
+  private fallback(ring: Ring, work: Work): string {
+    const name = `fallback:ring${ring.id}#${this.nextHelper++}`;
+    this.spawn(name, work(), null);
+    return name;
+  }
+
+  /**
+   * Who must act for `req` to be freed (for deadlock reports): its io-wq
+   * worker while it is queued or issuing there, else whoever runs its
+   * queued completion, else its submitter (inline under uring_lock). Null
+   * for a request nobody will complete (parked) or already freed.
+   */
+  completionRunner(req: Request): string | null {
+    if (req.state === 'freed' || req.state === 'parked') return null;
+    const worker = `iowq:req${req.id}`;
+    if (!this.taskIdle(worker)) return worker;
+    return this.completionRunners.get(req.id) ?? req.task;
   }
 
   /**
@@ -456,22 +516,30 @@ export class World {
       request: req.id,
       what,
     });
+    const runners = this.completionRunners;
     if (ring.deferTaskrun) {
-      if (ring.submitterTask !== null && !ring.submitterTask.proc.alive) this.fallback(ring, work);
-      else ring.localWork.push(work);
+      if (ring.submitterTask !== null && !ring.submitterTask.proc.alive)
+        runners.set(req.id, this.fallback(ring, work));
+      else {
+        ring.localWork.push(work);
+        runners.set(req.id, ring.submitterTask?.task ?? req.task);
+      }
       return;
     }
     if (exiting) {
-      this.fallback(ring, work);
+      runners.set(req.id, this.fallback(ring, work));
       return;
     }
     const tctx = this.tctxWork.get(req.task);
     if (tctx !== undefined) {
       tctx.push(work);
+      runners.set(req.id, this.tctxRunners.get(req.task) ?? req.task);
       return;
     }
     this.tctxWork.set(req.task, [work]);
-    this.addTaskWork(req.task, req.submitter, () => this.tctxTaskWork(req.task));
+    const runner = this.addTaskWork(req.task, req.submitter, () => this.tctxTaskWork(req.task));
+    this.tctxRunners.set(req.task, runner);
+    runners.set(req.id, runner);
   }
 
   /**
@@ -483,6 +551,7 @@ export class World {
   private *tctxTaskWork(task: string): Op<void> {
     const items = this.tctxWork.get(task) ?? [];
     this.tctxWork.delete(task);
+    this.tctxRunners.delete(task);
     for (const work of items) yield* work();
   }
 
@@ -505,6 +574,20 @@ export class World {
     const tctx = this.tctxWork.get(task)?.length ?? 0;
     // The io_uring list rides as one generic item: count its completions instead.
     return Math.max(0, this.taskWork.pending(task) - (tctx > 0 ? 1 : 0)) + tctx;
+  }
+
+  /**
+   * A wait for `requests` to be freed: the actors that must run their
+   * completions (`self` excluded: it runs its own task work while it
+   * waits), for deadlock reports.
+   */
+  requestWaitBlockers(what: string, requests: readonly Request[], self: string): Blockers {
+    const pending = requests.filter((r) => r.state !== 'freed');
+    const actors = [...new Set(pending.flatMap((r) => this.completionRunner(r) ?? []))].filter(
+      (a) => a !== self,
+    );
+    const reqs = pending.map((r) => `req${r.id}`).join(', ');
+    return { actors, what: `${what} for ${reqs} (completed by ${actors.join(', ') || 'nobody'})` };
   }
 
   /** Runs `op` as a syscall: its result, after the deferred work it queued has run. */
@@ -723,6 +806,12 @@ export class World {
       yield* waitUntil(
         `io_uring_files_cancel(${proc.pid}): wait for its requests`,
         () => drained() || this.pendingWork(task) > 0,
+        () =>
+          this.requestWaitBlockers(
+            `io_uring_files_cancel(${proc.pid})`,
+            this.requests.filter((r) => r.submitter === proc),
+            task,
+          ),
       );
     }
     for (const file of proc.fds.detachAll()) {

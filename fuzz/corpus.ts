@@ -13,7 +13,7 @@ import { findDesign } from '../designs/registry.js';
 import type { JobResult } from './engine.js';
 import { mutantsOf } from './mutants.js';
 import { PROPERTIES, type PropertyName } from './properties.js';
-import { JOB_PROTOCOLS, PROTOCOLS, type Scenario } from './scenario.js';
+import { CROSS_RING_OPS, JOB_PROTOCOLS, PROTOCOLS, type Scenario } from './scenario.js';
 
 /** The source tree's root (dist/fuzz/corpus.js is two levels below it). */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -115,6 +115,10 @@ function scenarioProblem(x: Json): string | null {
       return `scenario.processes[${i}].sqpoll is not true or false`;
     if (p.sqpoll === true && p.deferTaskrun === true)
       return `scenario.processes[${i}] asks for SQPOLL with DEFER_TASKRUN, which the kernel refuses`;
+    if (p.rings !== undefined && !(isInt(p.rings) && p.rings >= 1 && p.rings <= 3))
+      return `scenario.processes[${i}].rings is not a whole number from 1 to 3`;
+    if (p.addresses !== undefined && !(Array.isArray(p.addresses) && p.addresses.every(isInt)))
+      return `scenario.processes[${i}].addresses is not a list of whole numbers`;
   }
   if (!Array.isArray(actors) || actors.length === 0)
     return 'scenario.actors is not a non-empty list';
@@ -130,6 +134,12 @@ function scenarioProblem(x: Json): string | null {
     if (a.pin !== undefined && typeof a.pin !== 'boolean') return `${at}.pin is not true or false`;
     if (a.fork !== undefined && typeof a.fork !== 'boolean')
       return `${at}.fork is not true or false`;
+    if (a.ring !== undefined && !(isInt(a.ring) && a.ring >= 0))
+      return `${at}.ring is not a ring index`;
+    if (a.crossRing !== undefined && !(CROSS_RING_OPS as readonly Json[]).includes(a.crossRing))
+      return `${at}.crossRing is not one of ${CROSS_RING_OPS.join(', ')}`;
+    if (a.detach !== undefined && typeof a.detach !== 'boolean')
+      return `${at}.detach is not true or false`;
     const p = a.program;
     if (
       !isObject(p) ||
@@ -140,6 +150,8 @@ function scenarioProblem(x: Json): string | null {
       typeof p.cleanup !== 'boolean'
     )
       return `${at}.program needs prep, issueRet, issueRes, fail and cleanup`;
+    if (p.memcpy !== undefined && typeof p.memcpy !== 'boolean')
+      return `${at}.program.memcpy is not true or false`;
   }
   if (!Array.isArray(priorities) || !priorities.every(isInt))
     return 'scenario.priorities is not a list of whole numbers';

@@ -97,6 +97,18 @@ export const MUTANTS: Record<string, Mutant> = {
   // uring_lock nor SRCU, so only the grace period keeps the program alive under it. Planted in
   // global-alloc only: v1's array reloads the member for the call, and unregister has cleared it
   // before the program can go, so a missing grace period shows there as nothing but a NULL call.
+  // Lock order between two rings (io_uring/rsrc.c lock_two_rings(), io_uring/msg_ring.c
+  // io_lock_external_ctx()): each breaks what keeps two uring_locks from closing a cycle.
+  'clone-dst-first': {
+    name: 'clone-dst-first',
+    effect: 'deadlock',
+    what: 'CLONE_BUFFERS locks the destination ring first instead of the lower address',
+  },
+  'msg-ring-blocking-lock': {
+    name: 'msg-ring-blocking-lock',
+    effect: 'deadlock',
+    what: 'an inline MSG_RING waits for the target ring lock under its own instead of trying it',
+  },
   'rcu-no-grace': {
     name: 'rcu-no-grace',
     effect: 'use-after-free',
@@ -118,7 +130,13 @@ export const DESIGN_MUTANTS: Record<string, readonly string[]> = {
   'array-xarray': GLOBAL,
   'per-ctx': PER_CTX,
   'per-ctx+unregistering-bit': PER_CTX,
-  'per-fd': ['fget-no-ref', 'double-fput', 'skip-cleanup-flag'],
+  'per-fd': [
+    'fget-no-ref',
+    'double-fput',
+    'skip-cleanup-flag',
+    'clone-dst-first',
+    'msg-ring-blocking-lock',
+  ],
   'per-fd-fixed': ['rsrc-node-no-ref', 'drop-index-check', 'skip-cleanup-flag'],
   'global-alloc': [
     'unreg-keeps-entry',

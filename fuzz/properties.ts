@@ -5,7 +5,9 @@
 
 import type { DesignDef } from '../designs/design.js';
 import { describeBasis, describeCreds, NO_PRIVILEGE } from '../designs/kernel/creds.js';
+import { orderCycleText } from '../designs/kernel/lockdep.js';
 import type { TraceEntry } from '../designs/kernel/trace.js';
+import { type CycleLink, waitCycleText } from '../designs/scheduler.js';
 import type { Observation } from './simulate.js';
 
 export const PROPERTIES = [
@@ -241,9 +243,75 @@ const crash: Check = (o) => {
   return e === undefined ? null : `${e.actor}: kernel NULL dereference in ${e.event.where}`;
 };
 
-/** No actor can run and some are not done: each waiter, what it waits for, and the task work it holds up. */
+/**
+ * Who raised each kind of lock cycle the models find, for the reports. A
+ * cycle's kind comes from the locks in it, not from the design it ran on.
+ */
+export const CYCLE_SOURCES: readonly {
+  readonly kind: string;
+  /** The locks of the cycle, and how many actors it goes through (0 for a lock-order cycle). */
+  readonly matches: (locks: readonly string[], actors: number) => boolean;
+  readonly raised: string;
+}[] = [
+  {
+    // per-ctx: the unregistering thread's own task work frees the request holding the count.
+    kind: 'a task waits for its own task work',
+    matches: (_locks, actors) => actors === 1,
+    raised: 'new',
+  },
+  {
+    kind: 'srcu read section vs uring_lock',
+    matches: (locks) =>
+      locks.some((l) => l.endsWith('read section')) && locks.some((l) => l.endsWith('.uring_lock')),
+    // Caleb asked for synchronize_srcu() after the uring_locks are dropped, for latency
+    // (CADUfDZrCvqR-...); that would also break this cycle, but the cycle itself was not raised.
+    raised:
+      'new (moving synchronize_srcu() out from under the uring_locks, which Caleb suggested for latency in CADUfDZrCvqR-1HConMx_xPQMgNPwn=jCDpbNBfqWrPucU3krzg@mail.gmail.com, would break it)',
+  },
+  {
+    kind: 'update_mutex vs a refcount wait',
+    matches: (locks) =>
+      locks.includes('update_mutex') && locks.some((l) => l.endsWith('.refcount')),
+    raised: 'new',
+  },
+  {
+    kind: 'uring_locks of several rings out of order',
+    matches: (locks) => new Set(locks.filter((l) => l.endsWith('.uring_lock'))).size >= 2,
+    raised:
+      'Caleb Sander Mateos, CADUfDZrCvqR-1HConMx_xPQMgNPwn=jCDpbNBfqWrPucU3krzg@mail.gmail.com (lock_two_rings)',
+  },
+];
+
+/** "[kind; raised by ...]" for a cycle through `locks`, or '' for a kind nobody is credited with. */
+export function cycleSource(locks: readonly string[], actors = 0): string {
+  const found = CYCLE_SOURCES.find((c) => c.matches(locks, actors));
+  return found === undefined ? '' : ` [${found.kind}; raised: ${found.raised}]`;
+}
+
+/** The lock names a wait-for cycle goes through: what its actors hold and the ones their waits name. */
+function cycleLocks(cycle: readonly CycleLink[]): string[] {
+  return cycle.flatMap((l) => [
+    ...l.holds,
+    ...(l.waits.match(/[\w#.[\]]+(\.uring_lock|\.refcount|read section|_mutex)/g) ?? []),
+  ]);
+}
+
+/**
+ * No actor can run and some are not done: the wait-for cycle when there is
+ * one; else each waiter, what it waits for, and the task work it holds up.
+ * A run that ended but took locks in an order that can close a cycle fails
+ * too ("possible deadlock", as lockdep splats on the order alone).
+ */
 const deadlock: Check = (o) => {
-  if (o.outcome.kind !== 'deadlock') return null;
+  if (o.outcome.kind !== 'deadlock') {
+    const order = o.m.world.trace.ofKind('lock-order')[0];
+    if (order === undefined) return null;
+    const locks = order.event.cycle.map((e) => e.from);
+    return `possible deadlock: lock order ${orderCycleText(order.event.cycle)}${cycleSource(locks)}`;
+  }
+  const cycle = o.outcome.cycle;
+  if (cycle !== undefined)
+    return `deadlock: ${waitCycleText(cycle)} -> ${cycle[0]?.actor}${cycleSource(cycleLocks(cycle), cycle.length)}`;
   const waiters = o.outcome.blocked.map(
     (b) =>
       `${b.actor} waits at '${b.waitingFor}'${b.ownWork > 0 ? ` with ${b.ownWork} task work item(s) of its own queued` : ''}`,

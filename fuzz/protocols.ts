@@ -60,6 +60,10 @@ export interface ActorEnv {
   /** Every process of the scenario, for fd passing. */
   readonly peers: readonly Process[];
   readonly processPlans: readonly ProcessPlan[];
+  /** Fds of every ring of its process, in creation order (ringFd is one of them). Absent: [ringFd]. */
+  readonly rings?: readonly number[];
+  /** Ring fds of every process of the scenario, by process index (in that process's table). */
+  readonly peerRings?: readonly (readonly number[])[];
 }
 
 const seq = (env: ActorEnv) => env.m.world.trace.all().length;
@@ -81,6 +85,7 @@ function* load(env: ActorEnv, proc = env.proc): Op<{ fd: number; program: Progra
     issue: { res: p.issueRes, ret: p.issueRet },
     fail: p.fail,
     cleanup: p.cleanup,
+    ...(p.memcpy === true ? { memcpy: true } : {}),
   });
   const fd = yield* sys(env, env.m.world.loadProgram(proc, spec), proc);
   if (!fd.ok) return null;
@@ -167,6 +172,68 @@ function* reap(env: ActorEnv, proc = env.proc, ringFd = env.ringFd) {
   );
 }
 
+/**
+ * The plan's one operation between the actor's ring and another (otherRing()):
+ * IORING_REGISTER_CLONE_BUFFERS (replacing) into its ring, or a MSG_RING
+ * (send fd) carrying `progFd`, after registering both rings' file tables.
+ * A MSG_RING goes only to a ring without DEFER_TASKRUN (its remote path is
+ * not modelled) and not in a design whose names are fixed-file slots (the
+ * file would land in a slot that names programs there).
+ */
+function* crossRing(env: ActorEnv, progFd: number): Op<void> {
+  if (env.plan.crossRing === undefined) return;
+  const target = yield* otherRing(env);
+  if (target === null) return;
+  const other = target.fd;
+  const { uring } = env.m;
+  if (env.plan.crossRing === 'clone') {
+    // IORING_REGISTER_DST_REPLACE: a ring that has buffers takes the other's instead.
+    yield* sys(env, uring.cloneBuffers(env.proc, env.ringFd, other, true));
+    return;
+  }
+  if (env.design.nameKind === 'fixed' || target.deferTaskrun) return;
+  yield* sys(env, uring.registerFiles(env.proc, env.ringFd, [progFd]));
+  yield* sys(env, uring.registerFiles(env.proc, other, []));
+  const sqe = {
+    bpfOpFlags: 0,
+    fd: -1,
+    fixedFile: false,
+    async: env.plan.requests[0] ?? false,
+    userData: 0,
+    msgRing: { targetFd: other, srcSlot: 0 },
+  };
+  yield* sys(env, uring.submit(env.proc, env.ringFd, sqe));
+}
+
+/**
+ * The ring a cross-ring operation goes to: the next ring of the actor's
+ * process, or, for a process with one ring, the first ring of a process of
+ * its team, which that process hands over (SCM_RIGHTS) first. Null when
+ * there is none.
+ */
+function* otherRing(env: ActorEnv): Op<{ fd: number; deferTaskrun: boolean } | null> {
+  const rings = env.rings ?? [env.ringFd];
+  if (rings.length > 1) {
+    const fd = rings[(rings.indexOf(env.ringFd) + 1) % rings.length] as number;
+    return { fd, deferTaskrun: env.processPlans[env.plan.process]?.deferTaskrun ?? false };
+  }
+  const team = env.log.teams.get(env.proc.pid);
+  const index = env.peers.findIndex(
+    (p, i) =>
+      p !== env.proc &&
+      p.ns === env.proc.ns &&
+      env.log.teams.get(p.pid) === team &&
+      p.alive &&
+      (env.peerRings?.[i]?.length ?? 0) > 0,
+  );
+  const peer = env.peers[index];
+  const peerFd = env.peerRings?.[index]?.[0];
+  if (peer === undefined || peerFd === undefined) return null;
+  const passed = yield* sys(env, env.m.world.passFd(peer, peerFd, env.proc), peer);
+  if (!passed.ok) return null;
+  return { fd: passed.value, deferTaskrun: env.processPlans[index]?.deferTaskrun ?? false };
+}
+
 function* unregister(env: ActorEnv, reg: Registration, program: number, proc = env.proc) {
   if (!proc.alive) throw new ProcessExited(proc.name);
   const record: UnregisterRecord = { actor: env.actor, program, startSeq: seq(env), endSeq: null };
@@ -240,6 +307,7 @@ function* exclusive(env: ActorEnv): Op<void> {
   const pinned = yield* pin(env, reg.value);
   if (pinned !== null && reg.value.linkFd !== null)
     yield* sys(env, env.m.world.close(env.proc, reg.value.linkFd));
+  yield* crossRing(env, loaded.fd);
   const closeEarly = env.plan.extra % 2 === 1;
   if (closeEarly) yield* sys(env, env.m.world.close(env.proc, loaded.fd));
   for (const async of env.plan.requests)
@@ -279,8 +347,11 @@ function* sharedById(env: ActorEnv): Op<void> {
   } else {
     return;
   }
+  yield* crossRing(env, loaded.fd);
   for (const async of env.plan.requests) yield* submit(env, name, intended, async);
   yield* reap(env);
+  // A second thread detaching while others do (BPF_LINK_DETACH serialises on update_mutex).
+  if (env.plan.detach === true && reg.ok) yield* unregister(env, reg.value, loaded.program.id);
 }
 
 /**

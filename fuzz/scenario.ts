@@ -36,6 +36,14 @@ export interface ProcessPlan {
   readonly flagged?: boolean;
   /** Its rings are created with IORING_SETUP_DEFER_TASKRUN | SINGLE_ISSUER. Absent: false. */
   readonly deferTaskrun?: boolean;
+  /** How many rings it sets up (1..3). Absent: 1. */
+  readonly rings?: number;
+  /**
+   * Where each of its rings' io_ring_ctx lands, as order keys (kmalloc gives
+   * no order; lock_two_rings() locks the lower address first). Absent:
+   * creation order. Equal keys fall back to creation order.
+   */
+  readonly addresses?: readonly number[];
   /**
    * Its rings are created with IORING_SETUP_SQPOLL: an SQ thread of the
    * process submits every SQE. Absent: false. The kernel refuses it with
@@ -57,6 +65,20 @@ export function processCreds(plan: ProcessPlan): Creds {
     : credsFor(plan.ns, plan.privilege);
 }
 
+/** The order key of ring `index` of a process (created as ring `id` of the world). */
+export function ringAddress(plan: ProcessPlan | undefined, index: number, id: number): number {
+  return (plan?.addresses?.[index] ?? 0) * 1000 + id;
+}
+
+/**
+ * Buffers registered on ring `index` of a process: none on ring 0, one on
+ * the others, so a CLONE_BUFFERS into ring 0 from another ring can succeed.
+ * A process with one ring registers none, as before rings were counted.
+ */
+export function ringBuffers(index: number): number {
+  return index === 0 ? 0 : 1;
+}
+
 /** How the rings of a process are created: the process's choices, where the design has a flag. */
 export function ringOptions(design: DesignDef, plan: ProcessPlan | undefined): RingOptions {
   if (plan === undefined)
@@ -76,7 +98,13 @@ export interface ProgramPlan {
   readonly issueRes: number;
   readonly fail: boolean;
   readonly cleanup: boolean;
+  /** The issue callback calls the memcpy kfunc on a fixed buffer. Absent: false. */
+  readonly memcpy?: boolean;
 }
+
+/** What an actor does once between its own ring and the next ring of its process. */
+export const CROSS_RING_OPS = ['clone', 'msg'] as const;
+export type CrossRingOp = (typeof CROSS_RING_OPS)[number];
 
 export interface ActorPlan {
   /** Index into processes: actors of one process are its threads (one fd table, one ring). */
@@ -89,6 +117,16 @@ export interface ActorPlan {
   readonly requests: readonly boolean[];
   /** Protocol-specific count: extra register/unregister rounds (hostile), fd passing (shared-by-id). */
   readonly extra: number;
+  /** Which of its process's rings it uses. Absent: 0. */
+  readonly ring?: number;
+  /**
+   * Once registered: IORING_REGISTER_CLONE_BUFFERS into its ring from
+   * another (the next ring of its process, or a ring a process of its team
+   * hands it), or an IORING_OP_MSG_RING (send fd) to it. Absent: neither.
+   */
+  readonly crossRing?: CrossRingOp;
+  /** shared-by-id: detach its link at the end when it registered one. Absent: false. */
+  readonly detach?: boolean;
   /**
    * exclusive and restart pin their link in bpffs (where the design has
    * links): exclusive closes the link fd and unregisters by unpinning;
@@ -126,6 +164,7 @@ const programPlan: fc.Arbitrary<ProgramPlan> = fc.record({
   issueRes: fc.integer({ min: 0, max: 99 }),
   fail: fc.boolean(),
   cleanup: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
+  memcpy: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, fc.constant(true)),
 });
 
 /**
@@ -136,6 +175,8 @@ const ringChoice = fc
   .record({
     flagged: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, fc.constant(false)),
     deferTaskrun: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, fc.constant(true)),
+    rings: fc.oneof({ weight: 2, arbitrary: fc.constant(1) }, fc.integer({ min: 2, max: 3 })),
+    addresses: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 3, maxLength: 3 }),
     sqpoll: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, fc.constant(true)),
   })
   .map((r) => ({ ...r, sqpoll: r.sqpoll && !r.deferTaskrun }));
@@ -176,19 +217,28 @@ export function scenarioArbitrary(victimProtocol: JobProtocol = 'mixed'): fc.Arb
           : [{ ns: 1, team: 9, ...hostile.ring, privilege: hostile.privilege }]),
       ];
       const actor = fc.integer({ min: 0, max: processes.length - 1 }).chain((process) =>
-        fc.record({
-          process: fc.constant(process),
-          protocol: processes[process]?.ns === 1 ? fc.constant<ProtocolName>('hostile') : victimArb,
-          id: fc.oneof(
-            { weight: 5, arbitrary: fc.integer({ min: 0, max: 3 }) },
-            fc.integer({ min: 0, max: 0xffff }),
+        fc
+          .record({
+            process: fc.constant(process),
+            protocol:
+              processes[process]?.ns === 1 ? fc.constant<ProtocolName>('hostile') : victimArb,
+            id: fc.oneof(
+              { weight: 5, arbitrary: fc.integer({ min: 0, max: 3 }) },
+              fc.integer({ min: 0, max: 0xffff }),
+            ),
+            program: programPlan,
+            requests: fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
+            extra: fc.integer({ min: 0, max: 3 }),
+            ring: fc.integer({ min: 0, max: (processes[process]?.rings ?? 1) - 1 }),
+            crossRing: fc.option(fc.constantFrom(...CROSS_RING_OPS), { nil: null, freq: 2 }),
+            detach: fc.boolean(),
+            pin: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, fc.constant(true)),
+            fork: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, fc.constant(true)),
+          })
+          .map(
+            ({ crossRing, ...rest }): ActorPlan =>
+              crossRing === null ? rest : { ...rest, crossRing },
           ),
-          program: programPlan,
-          requests: fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
-          extra: fc.integer({ min: 0, max: 3 }),
-          pin: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, fc.constant(true)),
-          fork: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, fc.constant(true)),
-        }),
       );
       return fc.record({
         processes: fc.constant(processes),

@@ -8,7 +8,7 @@ import type { Op } from '../designs/kernel/step.js';
 import { Machine } from '../designs/machine.js';
 import type { Outcome } from '../designs/scheduler.js';
 import { FuzzLog, PROTOCOL_OPS, ProcessExited } from './protocols.js';
-import { processCreds, ringOptions, type Scenario } from './scenario.js';
+import { processCreds, ringAddress, ringBuffers, ringOptions, type Scenario } from './scenario.js';
 
 /** Steps after which a run is cut off (reported as a step-limit outcome). */
 export const MAX_STEPS = 20_000;
@@ -47,14 +47,23 @@ export function simulate(
     log.teams.set(proc.pid, p.team);
     return proc;
   });
+  // Each process's rings (one unless its plan says more), each at its order key.
   const rings = procs.map((proc, i) => {
-    const r = m.run(proc, m.uring.setup(proc, ringOptions(design, scenario.processes[i])));
-    if (!r.ok) throw new Error(`fuzz setup: io_uring_setup failed with ${r.errno}`);
-    return r.value;
+    const plan = scenario.processes[i];
+    const count = Math.max(1, Math.min(3, plan?.rings ?? 1));
+    return Array.from({ length: count }, (_, index) => {
+      const id = m.world.rings.length + 1;
+      const extra =
+        count === 1 ? {} : { address: ringAddress(plan, index, id), buffers: ringBuffers(index) };
+      const r = m.run(proc, m.uring.setup(proc, { ...ringOptions(design, plan), ...extra }));
+      if (!r.ok) throw new Error(`fuzz setup: io_uring_setup failed with ${r.errno}`);
+      return r.value;
+    });
   });
   scenario.actors.forEach((plan, i) => {
     const proc = procs[plan.process];
-    const ringFd = rings[plan.process];
+    const ownRings = rings[plan.process] ?? [];
+    const ringFd = ownRings[(plan.ring ?? 0) % Math.max(1, ownRings.length)];
     if (proc === undefined || ringFd === undefined)
       throw new Error(`fuzz scenario: actor ${i} names process ${plan.process}`);
     const actor = `a${i}:${plan.protocol}`;
@@ -68,6 +77,8 @@ export function simulate(
       actor,
       peers: procs,
       processPlans: scenario.processes,
+      rings: ownRings,
+      peerRings: rings,
     };
     m.scheduler.add(actor, untilExit(PROTOCOL_OPS[plan.protocol](env)), proc);
   });

@@ -89,6 +89,12 @@ export interface BtfTypes {
    */
   typedefId(name: string): number | undefined;
   /**
+   * Type id of the struct or union called `name` (the first of that name):
+   * what a struct_ops program names as attach_btf_id, and a struct_ops map's
+   * btf_vmlinux_value_type_id.
+   */
+  structId(name: string): number | undefined;
+  /**
    * The function `name`'s return and parameter types as libbpf compares a
    * kfunc extern with the kernel's (bpf_core_types_are_compat): typedefs and
    * modifiers skipped, pointers followed, then only the kind counts, so a
@@ -227,6 +233,7 @@ export function parseBtf(data: Buffer): BtfTypes {
       return offset;
     },
     typedefId: (name) => typedefs.get(name),
+    structId: (name) => ids.get(name),
     funcSignature: (name) => {
       const proto = types[types[funcs.get(name) ?? 0]?.ref ?? 0];
       if (proto?.kind !== KIND_FUNC_PROTO) return undefined;

@@ -28,8 +28,10 @@
         "src/addon_designs.cc",
         "src/addon_bpf.cc",
         "src/bpf_standins.c",
+        "src/struct_ops.c",
         "src/seccomp.c",
         "src/model/lane.c",
+        "src/model/regbench.c",
         "<@(kernel_lane_sources)",
         "<@(model_sources)",
         "<@(design_sources)"

@@ -182,8 +182,32 @@ export interface SelfDeadlock {
   readonly violations: NativeViolations;
 }
 
+/**
+ * The registration lane's world (native/src/model/regbench.h): one C design
+ * with `rings` rings in one process and one loaded program. register() is the
+ * registration a user must do so that every ring can name the program (one
+ * call, or one per ring: calls()); unregister() undoes it. Errors are
+ * negative errnos.
+ */
+export interface RegBench {
+  /** Syscalls one registration makes: 1, or the ring count (per-ctx, per-fd-fixed). */
+  calls(): number;
+  register(): number;
+  unregister(): number;
+  /** One request naming the program on every ring: how many ran it (or -errno). */
+  probe(): number;
+  /** `reps` register/unregister cycles, each call timed alone (ns). */
+  time(reps: number): { error: number; registerNs: number[]; unregisterNs: number[] };
+  destroy(): void;
+}
+
 export interface DesignsAddon {
   designDefs(): NativeDesignDef[];
+  /** Throws when the world cannot be built (an unknown design, too many rings for memory). */
+  RegBench: new (
+    design: string,
+    rings: number,
+  ) => RegBench;
   NativeWorld: new (design: string, fdLimit: number) => NativeWorld;
   runNativeLane(
     workloads: readonly NativeWorkload[],

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BpfAddon } from './bpf.js';
 import type { DesignsAddon } from './designs.js';
+import type { StructOpsAddon } from './struct-ops.js';
 
 /** Where node-gyp puts the addon and the standalone binary. */
 export const NATIVE_BUILD_DIR = join(
@@ -60,7 +61,7 @@ export interface RawCell {
   readonly nsPerReq: number[];
 }
 
-interface Addon extends DesignsAddon, BpfAddon {
+interface Addon extends DesignsAddon, BpfAddon, StructOpsAddon {
   probe(): RawProbe;
   /** Ctrl-C: every timed run, running or to come, stops after its current sample and rejects. */
   cancelRuns(): void;

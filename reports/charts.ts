@@ -7,6 +7,7 @@ import type { LaneResult, Results } from '../bench/results.js';
 import { MEMORY_RINGS } from './findings.js';
 import { kernelGrid } from './kernel-view.js';
 import { nativeView } from './native-view.js';
+import { registrationView } from './registration-view.js';
 
 export interface ChartImage {
   readonly title: string;
@@ -198,7 +199,53 @@ function nativeSharing(r: Results): Spec | null {
   };
 }
 
-const CHARTS = [kernelByBatch, kernelVsNop, nativeSharing, memoryBars, modelLines];
+function registrationLines(r: Results): Spec | null {
+  const v = registrationView(lane(r, 'registration'));
+  if (v.designs.length === 0) return null;
+  const k = v.structOps;
+  return {
+    title: 'Registration: µs to register one program for N rings (C designs)',
+    caption: `Median µs of the registration that lets N rings name one program, per C design, log scales${k === null ? '' : `; dashed: the real kernel's struct_ops ${k.type} attach (one call, not per ring)`}. C grace periods are not the kernel's.`,
+    config: {
+      type: 'line',
+      data: {
+        datasets: [
+          ...v.designs.map((d, i) => ({
+            label: d,
+            data: v.rings.map((n) => ({
+              x: n,
+              y: (v.at(d, n, 'register')?.summary.median ?? Number.NaN) / 1000,
+            })),
+            borderColor: PALETTE[i % PALETTE.length],
+            backgroundColor: PALETTE[i % PALETTE.length],
+          })),
+          ...(k === null
+            ? []
+            : [
+                {
+                  label: `struct_ops ${k.type} attach (kernel)`,
+                  data: v.rings.map((n) => ({ x: n, y: k.attach.summary.median / 1000 })),
+                  borderColor: '#000000',
+                  backgroundColor: '#000000',
+                  borderDash: [6, 4],
+                  pointRadius: 0,
+                },
+              ]),
+        ],
+      },
+      options: { scales: { x: logAxis('rings'), y: logAxis('µs') } },
+    },
+  };
+}
+
+const CHARTS = [
+  kernelByBatch,
+  kernelVsNop,
+  nativeSharing,
+  registrationLines,
+  memoryBars,
+  modelLines,
+];
 
 /** Renders every chart the results have data for; `error` says why none could be drawn. */
 export async function renderCharts(

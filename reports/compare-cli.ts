@@ -14,7 +14,9 @@ import { compareHtml, compareResults, compareText, DEFAULT_COMPARE } from './com
 const USAGE = `usage: npm run compare -- BASE.json NEW.json [options]
 Compares two results files metric by metric. Exit 1 when a regression is
 found, 0 when none or when either run was under QEMU TCG (timings not
-valid), 2 when the files cannot be compared.
+valid), 2 when the files cannot be compared. The registration lane's
+metrics (single slow-path calls, and a kernel RCU grace period) are shown
+but never counted.
   --threshold PCT   a regression must be larger than this (default 5)
   --noise PCT       changes below this are noise, shown as ~ (default 2)
   --out DIR         also write compare.txt and compare.html there

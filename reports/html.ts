@@ -13,6 +13,7 @@ import { fuzzHtml } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
 import { crossCheck, nativeTable, nativeView } from './native-view.js';
 import { PATCHED_BASELINE, patchedGrid } from './patched-view.js';
+import { duration, registrationView } from './registration-view.js';
 
 /** Escapes text for HTML element content and attribute values. */
 export function esc(value: unknown): string {
@@ -180,6 +181,37 @@ ${table(head, escaped)}
 ${table(['design', ...v.sizes.map((p) => `${p}`)], scaleRows)}`;
 }
 
+/** A duration with its 95 % interval, escaped. */
+function durationCell(m: Metric | undefined): string {
+  if (m === undefined) return '-';
+  const s = m.summary;
+  return `${esc(duration(s.median))} <span class="note">[${esc(duration(s.ci95[0]))}..${esc(duration(s.ci95[1]))}]</span>`;
+}
+
+function registrationTables(lane: LaneResult): string {
+  const v = registrationView(lane);
+  const rows = v.designs.flatMap((d) =>
+    (['register', 'unregister'] as const).map((op) => [
+      `${esc(d)} <span class="note">${esc(op)}${op === 'register' && v.calls(d) !== null ? `, ${esc(v.calls(d))} call${v.calls(d) === 'one' ? '' : 's'}` : ''}</span>`,
+      ...v.rings.map((n) => durationCell(v.at(d, n, op))),
+    ]),
+  );
+  const k = v.structOps;
+  return `<h4>Registration: time until N rings can name one program, and to undo it (median [95 % interval] of ${esc(v.rounds)} rounds)</h4>
+<p class="note">C designs: the registration each design needs for every ring (v1's designs: one attach that locks every
+ring and waits in a C synchronize_srcu(); per-ctx: one attach per ring; per-fd-fixed: one fixed-file update per ring;
+per-fd: nothing to register, the fd install and close). The C grace period is not the kernel's: see the notes above.</p>
+${table(['design', ...v.rings.map((n) => `${n} ring${n > 1 ? 's' : ''}`)], rows)}
+${
+  k === null
+    ? ''
+    : `<h4>Real kernel: struct_ops ${esc(k.type)} through a link</h4>
+<p class="note">The stand-in for a struct_ops registration on a stock kernel: ->reg() adds to a global list keyed by
+name, ->unreg() removes it and waits in synchronize_rcu() (a real grace period).</p>
+${table(['struct_ops', 'attach (BPF_LINK_CREATE)', 'detach (BPF_LINK_DETACH + close)'], [[esc(k.type), durationCell(k.attach), durationCell(k.detach)]])}`
+}`;
+}
+
 function bpfTablesHtml(lane: LaneResult): string {
   return bpfTables(lane, cell)
     .map(
@@ -278,6 +310,7 @@ ${table(['design', ...rings.map((n) => `${n} rings`)], rows)}`);
 const LANE_TABLES: Record<string, (lane: LaneResult) => string> = {
   kernel: kernelTables,
   native: nativeTables,
+  registration: registrationTables,
   'bpf-standin': bpfTablesHtml,
   patched: patchedTables,
   model: modelTable,
@@ -331,6 +364,12 @@ hash, a tail call with a variable key, a table by the request's fd) and tail-cal
 detaches it after; shapes and the same requests with no program are interleaved in rounds. The patched lane runs only
 when probing finds IORING_OP_BPF (opcode 65, the version's setup flag, the uring_bpf_ops BTF type) and otherwise lists
 what it probed.</p>
+<p>The registration lane builds, per C design and ring count, a world with N rings in one process and one
+program, checks that after the registration a request on every ring runs the program and after the unregistration
+none does, then times each registration and unregistration alone with clock_gettime; a round's value is the median of
+its repetitions, and rounds interleave designs and ring counts. The C locks are real pthread mutexes, but the C
+synchronize_srcu() only waits for readers of its own counters: the kernel's grace period is longer. The real-kernel
+line attaches and detaches a tcp_congestion_ops struct_ops map through a link (raw bpf(2)).</p>
 <p>The model lane times one inline request through each TypeScript model with tinybench: it shows how the executable
 specification scales with the number of registered programs, not what the kernel costs. The memory lane counts the
 bytes each design adds, with struct sizes from this kernel's BTF where it has the struct.</p>

@@ -10,6 +10,7 @@ import { fuzzMatrixLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
 import { nativeTable, nativeView } from './native-view.js';
 import { PATCHED_BASELINE, patchedGrid, ratioWithInterval } from './patched-view.js';
+import { duration, registrationView } from './registration-view.js';
 import { columns } from './text.js';
 
 function fmt(x: number, unit: string): string {
@@ -119,6 +120,26 @@ function nativeLines(lane: LaneResult): string[] {
   ];
 }
 
+function registrationLines(lane: LaneResult): string[] {
+  const v = registrationView(lane);
+  const med = (m: { summary: { median: number } } | undefined) =>
+    m === undefined ? '-' : duration(m.summary.median);
+  const rows = [['  design', ...v.rings.map((n) => `N=${n} reg / unreg`)]];
+  for (const d of v.designs)
+    rows.push([
+      `  ${d}${v.calls(d) === 'per ring' ? ' (N calls)' : ''}`,
+      ...v.rings.map((n) => `${med(v.at(d, n, 'register'))} / ${med(v.at(d, n, 'unregister'))}`),
+    ]);
+  const k = v.structOps;
+  return [
+    '  time to register one program for N rings, and to unregister it (median; C locks, not the kernel grace period)',
+    ...columns(rows),
+    ...(k === null
+      ? []
+      : [`  real kernel struct_ops ${k.type}: attach ${med(k.attach)}, detach ${med(k.detach)}`]),
+  ];
+}
+
 function bpfLines(lane: LaneResult): string[] {
   return bpfTables(lane, cell).flatMap((t) => [
     `  ns/request with a BPF program finding and tail-calling its callee, ${t.threads} thread${t.threads > 1 ? 's' : ''} (+ns: over no program)`,
@@ -153,6 +174,7 @@ function memoryLines(lane: LaneResult): string[] {
 const LANE_LINES: Record<string, (lane: LaneResult) => string[]> = {
   kernel: kernelLines,
   native: nativeLines,
+  registration: registrationLines,
   'bpf-standin': bpfLines,
   patched: patchedLines,
   model: modelLines,

@@ -12,6 +12,7 @@ import { fuzzTextLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
 import { type CrossCheckCell, crossCheck, nativeTable, nativeView } from './native-view.js';
 import { PATCHED_BASELINE, patchedGrid, ratioWithInterval } from './patched-view.js';
+import { duration, registrationView } from './registration-view.js';
 
 export const MAIL_WIDTH = 80;
 
@@ -173,6 +174,51 @@ function nativeSection(lane: LaneResult): string[] {
   return out;
 }
 
+/** "1.23µs±4%": a duration and half its 95 % interval relative to it. */
+function durationValue(m: Metric | undefined): string {
+  if (m === undefined) return '-';
+  const s = m.summary;
+  const half = s.median === 0 ? 0 : ((s.ci95[1] - s.ci95[0]) / 2 / s.median) * 100;
+  return `${duration(s.median).replace(' ', '')}±${half.toFixed(0)}%`;
+}
+
+function registrationSection(lane: LaneResult): string[] {
+  const v = registrationView(lane);
+  const out: string[] = [
+    '',
+    ...wrap(
+      `Registration: time for the registration that lets N rings name one program, and its undoing, median±CI95 of ${v.rounds} rounds (C designs: their locks and a C grace period, not the kernel's; see the note).`,
+    ),
+  ];
+  const nameWidth = Math.max(6, ...v.designs.map((d) => d.length + 2));
+  // As many ring columns as fit in a mail line; more make a second table.
+  const perTable = Math.max(1, Math.floor((MAIL_WIDTH - nameWidth) / 13));
+  for (const op of ['register', 'unregister'] as const)
+    for (let i = 0; i < v.rings.length; i += perTable) {
+      const rings = v.rings.slice(i, i + perTable);
+      out.push(
+        '',
+        ...columns([
+          [op, ...rings.map((n) => `N=${n}`)],
+          ...v.designs.map((d) => [
+            `${d}${v.calls(d) === 'per ring' ? ' *' : ''}`,
+            ...rings.map((n) => durationValue(v.at(d, n, op))),
+          ]),
+        ]),
+      );
+    }
+  if (v.designs.some((d) => v.calls(d) === 'per ring'))
+    out.push(...wrap('*: one call per ring (N calls); the others make one call.'));
+  if (v.structOps !== null)
+    out.push(
+      '',
+      ...wrap(
+        `real kernel, struct_ops ${v.structOps.type} (stand-in: a global registry, synchronize_rcu() on unregister): attach ${durationValue(v.structOps.attach)}, detach ${durationValue(v.structOps.detach)}`,
+      ),
+    );
+  return out;
+}
+
 function bpfSection(lane: LaneResult): string[] {
   const med = (m: Metric | undefined) => (m === undefined ? '-' : ns(m.summary.median));
   const out: string[] = [];
@@ -252,6 +298,7 @@ function fuzzSection(lane: LaneResult): string[] {
 const SECTIONS: Record<string, (lane: LaneResult) => string[]> = {
   kernel: kernelSection,
   native: nativeSection,
+  registration: registrationSection,
   'bpf-standin': bpfSection,
   patched: patchedSection,
   model: modelSection,

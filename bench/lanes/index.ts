@@ -9,12 +9,14 @@ import { memoryLane } from './memory.js';
 import { modelLane } from './model.js';
 import { nativeLane } from './native.js';
 import { patchedLane } from './patched.js';
+import { registrationLane } from './registration.js';
 
 export const LANES: readonly Lane[] = [
   kernelLane,
   patchedLane,
   bpfLane,
   nativeLane,
+  registrationLane,
   modelLane,
   memoryLane,
   fuzzLane,

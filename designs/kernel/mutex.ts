@@ -31,13 +31,37 @@ export class Mutex {
       return;
     }
     this.waiters.push(me);
+    // lockdep's lock_acquire() comes before the wait: the order counts even if this never waits.
+    this.trace.lockdep.wait(this.name, `mutex_lock(${this.name})`);
     yield {
       label: `mutex_lock(${this.name}): wait`,
       ready: () => this.holder === null && this.waiters[0] === me,
+      blockers: () => {
+        const who = this.holder ?? this.waiters[0] ?? null;
+        return {
+          actors: who === null ? [] : [who],
+          what: `${this.name} held by ${this.holder ?? 'nobody'}`,
+        };
+      },
     };
     this.waiters.shift();
     this.holder = me;
+    this.trace.lockdep.taken(this.name, `mutex_lock(${this.name})`);
     this.trace.emit({ kind: 'lock', lock: this.name });
+  }
+
+  /** mutex_trylock(): takes it if free and nobody waits; never waits, so it adds no lock-order edge. */
+  tryLock(): boolean {
+    const me = this.trace.actor;
+    if (this.trace.mutations.has('mutex-no-exclusion')) {
+      this.trace.emit({ kind: 'lock', lock: this.name });
+      return true;
+    }
+    if (this.holder !== null || this.waiters.length > 0) return false;
+    this.holder = me;
+    this.trace.lockdep.taken(this.name, `mutex_trylock(${this.name})`);
+    this.trace.emit({ kind: 'lock', lock: this.name });
+    return true;
   }
 
   /** mutex_unlock(): releases it; unlocking a mutex the actor does not hold is a model bug. */
@@ -53,6 +77,7 @@ export class Mutex {
       );
     }
     this.holder = null;
+    this.trace.lockdep.release(this.name);
     this.trace.emit({ kind: 'unlock', lock: this.name });
   }
 

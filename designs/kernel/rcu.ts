@@ -8,15 +8,16 @@ import type { Trace } from './trace.js';
 
 /** The readers inside one flavour's read-side sections, by token. */
 export class ReadSections {
-  private readonly readers = new Set<number>();
+  /** Open sections: token -> the actor inside it (who a grace period waits for). */
+  private readonly readers = new Map<number, string>();
   private nextToken = 1;
 
   constructor(readonly name: string) {}
 
-  /** Enters a section; returns its token. */
-  enter(): number {
+  /** Enters a section for `actor`; returns its token. */
+  enter(actor = ''): number {
     const token = this.nextToken++;
-    this.readers.add(token);
+    this.readers.set(token, actor);
     return token;
   }
 
@@ -26,6 +27,15 @@ export class ReadSections {
       throw new Error(`BUG: ${this.name}: read section ${token} is not open`);
   }
 
+  /** The actors still inside the sections `tokens` (for deadlock reports). */
+  actorsIn(tokens: readonly number[]): string[] {
+    const inside = tokens.flatMap((t) => {
+      const actor = this.readers.get(t);
+      return actor === undefined ? [] : [actor];
+    });
+    return [...new Set(inside)];
+  }
+
   /** The number of readers inside a section now. */
   get active(): number {
     return this.readers.size;
@@ -33,7 +43,7 @@ export class ReadSections {
 
   /** The readers a grace period starting now waits for. */
   snapshot(): number[] {
-    return [...this.readers];
+    return [...this.readers.keys()];
   }
 
   /** True once every reader in `tokens` has left. */
@@ -60,7 +70,7 @@ export class RcuTasks {
 
   /** Opens the running actor's window: it has just loaded a callback pointer. */
   readLock(): number {
-    return this.sections.enter();
+    return this.sections.enter(this.trace.actor);
   }
 
   /** Closes the window `token` opened: the call has returned. */
@@ -82,6 +92,10 @@ export class RcuTasks {
     yield {
       label: 'synchronize_rcu_mult: grace period',
       ready: () => this.sections.allLeft(waitsFor),
+      blockers: () => {
+        const actors = this.sections.actorsIn(waitsFor);
+        return { actors, what: `an RCU-tasks grace period for ${actors.join(', ')}` };
+      },
     };
     this.trace.emit({ kind: 'grace-period-end', domain: this.sections.name });
   }

@@ -3,6 +3,7 @@
 // the readers that were inside a section when it started. Readers that start
 // during the grace period do not delay it.
 
+import { srcuLockName } from './lockdep.js';
 import { ReadSections } from './rcu.js';
 import type { Op } from './step.js';
 import type { Trace } from './trace.js';
@@ -19,7 +20,9 @@ export class Srcu {
 
   /** srcu_read_lock(): enters a read section; returns its token. */
   readLock(): number {
-    const token = this.sections.enter();
+    const token = this.sections.enter(this.trace.actor);
+    // The read side is held: a lock taken inside it orders after it. A reader waits for nobody.
+    this.trace.lockdep.taken(srcuLockName(this.name), 'srcu_read_lock');
     this.trace.emit({ kind: 'srcu-read-lock', srcu: this.name, token });
     return token;
   }
@@ -27,6 +30,7 @@ export class Srcu {
   /** srcu_read_unlock(): leaves the read section `token` opened. */
   readUnlock(token: number): void {
     this.sections.leave(token);
+    this.trace.lockdep.release(srcuLockName(this.name));
     this.trace.emit({ kind: 'srcu-read-unlock', srcu: this.name, token });
   }
 
@@ -41,9 +45,15 @@ export class Srcu {
     // Planted bug: the grace period is skipped.
     const waitsFor = this.trace.mutations.has('srcu-no-grace') ? [] : this.sections.snapshot();
     this.trace.emit({ kind: 'srcu-sync-start', srcu: this.name, waitsFor });
+    // lockdep models the grace period as lock_sync() on the read side: held locks order before it.
+    this.trace.lockdep.wait(srcuLockName(this.name), `synchronize_srcu(${this.name})`);
     yield {
       label: `synchronize_srcu(${this.name}): grace period`,
       ready: () => this.sections.allLeft(waitsFor),
+      blockers: () => {
+        const actors = this.sections.actorsIn(waitsFor);
+        return { actors, what: `synchronize_srcu(${this.name}) for ${actors.join(', ')}` };
+      },
     };
     this.trace.emit({ kind: 'srcu-sync-end', srcu: this.name });
   }

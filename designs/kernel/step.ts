@@ -7,11 +7,21 @@
 // The convention throughout: a yield comes BEFORE the action it names, so the
 // label of an actor's pending step says what it will do next.
 
+/** Who must act for a waiting step to proceed, and what it waits for (for deadlock reports). */
+export interface Blockers {
+  /** Actors that must act (a mutex's holder, the readers a grace period waits for, ...). */
+  readonly actors: readonly string[];
+  /** What the wait is, e.g. "ring#2.uring_lock held by a0". */
+  readonly what: string;
+}
+
 /** A preemption point: what the actor does next, and when it may do it. */
 export interface Step {
   readonly label: string;
   /** Absent: runnable now. Present: runnable only while it returns true. */
   readonly ready?: () => boolean;
+  /** For a wait: who it waits for, asked only when a run ends blocked. */
+  readonly blockers?: () => Blockers;
   /**
    * A kernel thread idle until there is work (an SQPOLL thread): when only
    * such waits are left, the run is over, not deadlocked.
@@ -28,8 +38,12 @@ export function* at(label: string): Op<void> {
 }
 
 /** Yields until `ready()` holds; the caller's next action runs while it still holds. */
-export function* waitUntil(label: string, ready: () => boolean): Op<void> {
-  yield { label, ready };
+export function* waitUntil(
+  label: string,
+  ready: () => boolean,
+  blockers?: () => Blockers,
+): Op<void> {
+  yield blockers === undefined ? { label, ready } : { label, ready, blockers };
 }
 
 /** waitUntil() for a kernel thread's idle wait: not a deadlock when nothing else is left. */

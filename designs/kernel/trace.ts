@@ -2,6 +2,8 @@
 // completion, in the order the scheduler ran them. Fuzz properties and tests
 // read it; it is the model's observable behaviour.
 
+import { LockDep, type OrderEdge } from './lockdep.js';
+
 export type Callback = 'prep' | 'issue' | 'fail' | 'cleanup';
 
 export type TraceEvent =
@@ -113,6 +115,8 @@ export type TraceEvent =
   | { readonly kind: 'process-exit'; readonly pid: number }
   /** The kernel dereferenced NULL outside a callback (an oops; the task died there). */
   | { readonly kind: 'null-deref'; readonly where: string }
+  /** A lock-order edge closed a cycle (lockdep.ts): a possible deadlock, whether or not this run hit it. */
+  | { readonly kind: 'lock-order'; readonly cycle: readonly OrderEdge[] }
   /** An io_uring completion was queued as task work of `task` (or of a kworker: fallback). */
   | {
       readonly kind: 'task-work';
@@ -145,6 +149,8 @@ export class Trace {
    * empty set is the model as posted.
    */
   mutations: ReadonlySet<string> = new Set();
+  /** Lock-order tracking for this world's locks; here because every lock already holds the trace. */
+  readonly lockdep = new LockDep(this);
 
   /** Appends one event by the running actor. */
   emit(event: TraceEvent): void {

@@ -11,6 +11,7 @@
 
 extern "C" {
 #include "bpf_standins.h"
+#include "struct_ops.h"
 }
 
 namespace {
@@ -159,10 +160,126 @@ Napi::Value RunBpfStandins(const Napi::CallbackInfo &info)
 	return promise;
 }
 
+// The registration lane's real struct_ops attach/detach (struct_ops.h): new TcpCaOps(btf) loads and
+// fills the map or throws the one-line reason (with .errno); each method is one attach or detach.
+class TcpCaOps : public Napi::ObjectWrap<TcpCaOps> {
+public:
+	static Napi::Function Define(Napi::Env env)
+	{
+		return DefineClass(env, "TcpCaOps",
+				   {
+					   InstanceMethod("attach", &TcpCaOps::Attach),
+					   InstanceMethod("detach", &TcpCaOps::Detach),
+					   InstanceMethod("listed", &TcpCaOps::Listed),
+					   InstanceMethod("time", &TcpCaOps::Time),
+					   InstanceMethod("info", &TcpCaOps::Info),
+					   InstanceMethod("close", &TcpCaOps::Close),
+				   });
+	}
+
+	TcpCaOps(const Napi::CallbackInfo &info) : Napi::ObjectWrap<TcpCaOps>(info)
+	{
+		Napi::Object o = info[0].As<Napi::Object>();
+		auto get = [&](const char *key) { return o.Get(key).As<Napi::Number>().Int32Value(); };
+		Napi::Array index = o.Get("memberIndex").As<Napi::Array>();
+		Napi::Array off = o.Get("memberOff").As<Napi::Array>();
+		struct tcp_ca_btf btf = {};
+
+		btf.ops_type = get("opsType");
+		btf.value_type = get("valueType");
+		btf.value_size = get("valueSize");
+		btf.data_off = get("dataOff");
+		btf.name_off = get("nameOff");
+		for (uint32_t i = 0; i < 3; i++) {
+			btf.member_index[i] = index.Get(i).As<Napi::Number>().Int32Value();
+			btf.member_off[i] = off.Get(i).As<Napi::Number>().Int32Value();
+		}
+		int ret = tcp_ca_open(&s_, &btf);
+
+		if (ret < 0) {
+			Napi::Error e = Napi::Error::New(info.Env(), s_.error[0] ? s_.error : "struct_ops open failed");
+
+			e.Set("errno", Napi::Number::New(info.Env(), ret));
+			e.ThrowAsJavaScriptException();
+			return;
+		}
+		open_ = true;
+	}
+
+	~TcpCaOps() override
+	{
+		if (open_)
+			tcp_ca_close(&s_);
+	}
+
+private:
+	Napi::Value Result(Napi::Env env, int ret)
+	{
+		Napi::Object out = Napi::Object::New(env);
+
+		out.Set("errno", ret);
+		out.Set("error", ret < 0 && s_.error[0] ? Napi::Value(Napi::String::New(env, s_.error)) : env.Null());
+		return out;
+	}
+
+	Napi::Value Attach(const Napi::CallbackInfo &info) { return Result(info.Env(), open_ ? tcp_ca_attach(&s_) : -EBADF); }
+	Napi::Value Detach(const Napi::CallbackInfo &info) { return Result(info.Env(), open_ ? tcp_ca_detach(&s_) : -EBADF); }
+	Napi::Value Listed(const Napi::CallbackInfo &info)
+	{
+		return Napi::Number::New(info.Env(), open_ ? tcp_ca_listed(&s_) : -EBADF);
+	}
+
+	// time(reps): { errno, error, attachNs: number[], detachNs: number[] }
+	Napi::Value Time(const Napi::CallbackInfo &info)
+	{
+		Napi::Env env = info.Env();
+		int reps = info[0].As<Napi::Number>().Int32Value();
+
+		if (reps < 1 || reps > 100000) {
+			Napi::RangeError::New(env, "struct_ops reps out of range").ThrowAsJavaScriptException();
+			return env.Undefined();
+		}
+		std::vector<double> at((size_t)reps), de((size_t)reps);
+		int ret = open_ ? tcp_ca_time(&s_, reps, at.data(), de.data()) : -EBADF;
+		Napi::Object out = Result(env, ret).As<Napi::Object>();
+		Napi::Array a = Napi::Array::New(env), d = Napi::Array::New(env);
+
+		for (int i = 0; ret == 0 && i < reps; i++) {
+			a.Set(i, at[i]);
+			d.Set(i, de[i]);
+		}
+		out.Set("attachNs", a);
+		out.Set("detachNs", d);
+		return out;
+	}
+
+	// info(): { name, linkDetach } (linkDetach false once BPF_LINK_DETACH was refused: close alone detaches)
+	Napi::Value Info(const Napi::CallbackInfo &info)
+	{
+		Napi::Object out = Napi::Object::New(info.Env());
+
+		out.Set("name", s_.name);
+		out.Set("linkDetach", s_.detach_cmd != 0);
+		return out;
+	}
+
+	Napi::Value Close(const Napi::CallbackInfo &info)
+	{
+		if (open_)
+			tcp_ca_close(&s_);
+		open_ = false;
+		return info.Env().Undefined();
+	}
+
+	struct tcp_ca_ops s_ = {};
+	bool open_ = false;
+};
+
 } // namespace
 
 void InitBpf(Napi::Env env, Napi::Object exports)
 {
+	exports.Set("TcpCaOps", TcpCaOps::Define(env));
 	exports.Set("bpfShapes", Napi::Function::New(env, BpfShapes));
 	exports.Set("bpfCheck", Napi::Function::New(env, BpfCheck));
 	exports.Set("runBpfStandins", Napi::Function::New(env, RunBpfStandins));

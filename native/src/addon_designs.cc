@@ -13,6 +13,7 @@
 extern "C" {
 #include "model/api.h"
 #include "model/lane.h"
+#include "model/regbench.h"
 #include "model/stress.h"
 }
 
@@ -432,6 +433,109 @@ private:
 	struct nw_world *w_ = nullptr;
 };
 
+// The registration lane's world: one design, N rings, one program (model/regbench.h).
+class RegBench : public Napi::ObjectWrap<RegBench> {
+public:
+	static Napi::Function Define(Napi::Env env)
+	{
+		return DefineClass(env, "RegBench",
+				   {
+					   InstanceMethod("calls", &RegBench::Calls),
+					   InstanceMethod("register", &RegBench::Register),
+					   InstanceMethod("unregister", &RegBench::Unregister),
+					   InstanceMethod("probe", &RegBench::Probe),
+					   InstanceMethod("time", &RegBench::Time),
+					   InstanceMethod("destroy", &RegBench::Destroy),
+				   });
+	}
+
+	// new RegBench(designName, rings): throws with the errno when the world cannot be built
+	RegBench(const Napi::CallbackInfo &info) : Napi::ObjectWrap<RegBench>(info)
+	{
+		std::string name = info[0].As<Napi::String>().Utf8Value();
+		int err = 0;
+
+		b_ = nw_regbench_create(name.c_str(), info[1].As<Napi::Number>().Int32Value(), &err);
+		if (!b_)
+			Napi::Error::New(info.Env(), "cannot build a registration world for '" + name + "': errno " +
+							     std::to_string(-err))
+				.ThrowAsJavaScriptException();
+	}
+
+	~RegBench() override
+	{
+		if (b_)
+			nw_regbench_destroy(b_);
+	}
+
+private:
+	bool Live(const Napi::CallbackInfo &info)
+	{
+		if (b_)
+			return true;
+		Napi::Error::New(info.Env(), "registration world destroyed").ThrowAsJavaScriptException();
+		return false;
+	}
+
+	Napi::Value Calls(const Napi::CallbackInfo &info)
+	{
+		return Live(info) ? Napi::Number::New(info.Env(), nw_regbench_calls(b_)) : info.Env().Undefined();
+	}
+
+	Napi::Value Register(const Napi::CallbackInfo &info)
+	{
+		return Live(info) ? Napi::Number::New(info.Env(), nw_regbench_register(b_)) : info.Env().Undefined();
+	}
+
+	Napi::Value Unregister(const Napi::CallbackInfo &info)
+	{
+		return Live(info) ? Napi::Number::New(info.Env(), nw_regbench_unregister(b_)) : info.Env().Undefined();
+	}
+
+	Napi::Value Probe(const Napi::CallbackInfo &info)
+	{
+		return Live(info) ? Napi::Number::New(info.Env(), nw_regbench_probe(b_)) : info.Env().Undefined();
+	}
+
+	// time(reps): { error, registerNs: number[], unregisterNs: number[] }
+	Napi::Value Time(const Napi::CallbackInfo &info)
+	{
+		Napi::Env env = info.Env();
+
+		if (!Live(info))
+			return env.Undefined();
+		int reps = info[0].As<Napi::Number>().Int32Value();
+
+		if (reps < 1 || reps > 1000000) {
+			Napi::RangeError::New(env, "registration reps out of range").ThrowAsJavaScriptException();
+			return env.Undefined();
+		}
+		std::vector<double> reg((size_t)reps), unreg((size_t)reps);
+		int ret = nw_regbench_time(b_, reps, reg.data(), unreg.data());
+		Napi::Object out = Napi::Object::New(env);
+		Napi::Array r = Napi::Array::New(env, reps), u = Napi::Array::New(env, reps);
+
+		for (int i = 0; ret == 0 && i < reps; i++) {
+			r.Set(i, reg[i]);
+			u.Set(i, unreg[i]);
+		}
+		out.Set("error", ret);
+		out.Set("registerNs", ret == 0 ? r : Napi::Array::New(env));
+		out.Set("unregisterNs", ret == 0 ? u : Napi::Array::New(env));
+		return out;
+	}
+
+	Napi::Value Destroy(const Napi::CallbackInfo &info)
+	{
+		if (b_)
+			nw_regbench_destroy(b_);
+		b_ = nullptr;
+		return info.Env().Undefined();
+	}
+
+	struct nw_regbench *b_ = nullptr;
+};
+
 class LaneWorker : public PoolWorker {
 public:
 	LaneWorker(Napi::Env env, Napi::Function onProgress) : PoolWorker(env, onProgress) {}
@@ -628,6 +732,7 @@ void InitDesigns(Napi::Env env, Napi::Object exports)
 {
 	exports.Set("designDefs", Napi::Function::New(env, DesignDefs));
 	exports.Set("NativeWorld", NativeWorld::Define(env));
+	exports.Set("RegBench", RegBench::Define(env));
 	exports.Set("runNativeLane", Napi::Function::New(env, RunNativeLane));
 	exports.Set("stressCreate", Napi::Function::New(env, StressCreate));
 	exports.Set("stressThread", Napi::Function::New(env, StressThread));

@@ -26,10 +26,11 @@ describe('bench command line', () => {
   const cases: [string[], RegExp][] = [
     [
       ['--lanes', 'kernel,warp'],
-      /^bench: --lanes: unknown lane 'warp' \(known: kernel, patched, bpf-standin, native, model, memory, fuzz\)$/,
+      /^bench: --lanes: unknown lane 'warp' \(known: kernel, patched, bpf-standin, native, registration, model, memory, fuzz\)$/,
     ],
     [['--designs', 'per-ring'], /^bench: --designs: unknown design 'per-ring'/],
     [['--batches', '1,x'], /^bench: --batches: 'x' is not a whole number from 1 to 256$/],
+    [['--rings', '70000'], /^bench: --rings: '70000' is not a whole number from 1 to 65536$/],
     [['--rounds', '0'], /^bench: --rounds: '0' is not a number above 0/],
     [['--rounds', '2.5'], /^bench: --rounds: '2.5' is not a whole number$/],
     [['--duration', 'soon'], /^bench: --duration: 'soon' is not a number/],
@@ -79,7 +80,7 @@ describe('bench command line', () => {
     assert.ok(r.ok, r.ok ? '' : r.error);
     assert.deepEqual(
       r.results.lanes.map((l) => l.lane),
-      ['kernel', 'patched', 'bpf-standin', 'native', 'model', 'memory', 'fuzz'],
+      ['kernel', 'patched', 'bpf-standin', 'native', 'registration', 'model', 'memory', 'fuzz'],
     );
     assert.equal(r.results.complete, true);
     assert.deepEqual(r.results.command.slice(0, 4), ['npm', 'run', 'bench', '--']);
@@ -107,8 +108,12 @@ describe('bench command line', () => {
     } else {
       assert.equal(native?.status, 'skipped', 'only a missing addon may skip the lane');
     }
-    assert.ok(r.results.lanes[4]?.metrics.some((m) => m.id === 'model/per-fd/n65535'));
-    assert.ok(r.results.lanes[5]?.metrics.some((m) => m.id === 'memory/per-fd/r1000/p256/shared'));
+    const registration = r.results.lanes[4];
+    if (registration?.status === 'ok')
+      assert.ok(registration.metrics.some((m) => m.id === 'registration/per-fd/r4096/unregister'));
+    else assert.equal(registration?.status, 'skipped', 'only a missing addon may skip the lane');
+    assert.ok(r.results.lanes[5]?.metrics.some((m) => m.id === 'model/per-fd/n65535'));
+    assert.ok(r.results.lanes[6]?.metrics.some((m) => m.id === 'memory/per-fd/r1000/p256/shared'));
     assert.match(run.stdout, /run complete/);
   });
 

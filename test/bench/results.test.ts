@@ -14,6 +14,7 @@ const options: BenchOptions = {
   designs: [globalArray],
   batches: [1],
   threads: [1],
+  rings: [1, 16],
   cpus: [],
   rounds: 3,
   durationMs: 1,

@@ -100,6 +100,27 @@ describe('corpus loader', () => {
         { ...e, scenario: { ...e.scenario, actors: [{ ...e.scenario.actors[0], protocol: 'x' }] } },
         /scenario.actors\[0\].protocol is not one of/,
       ],
+      [
+        { ...e, scenario: { ...e.scenario, processes: [{ ns: 0, team: 0, rings: 4 }] } },
+        /scenario.processes\[0\].rings is not a whole number from 1 to 3/,
+      ],
+      [
+        {
+          ...e,
+          scenario: { ...e.scenario, actors: [{ ...e.scenario.actors[0], crossRing: 'swap' }] },
+        },
+        /scenario.actors\[0\].crossRing is not one of clone, msg/,
+      ],
+      [
+        {
+          ...e,
+          scenario: {
+            ...e.scenario,
+            actors: [{ ...e.scenario.actors[0], program: { ...program, memcpy: 1 } }],
+          },
+        },
+        /scenario.actors\[0\].program.memcpy is not true or false/,
+      ],
     ];
     for (const [x, pattern] of cases) assert.match(corpusEntryProblem(x) ?? 'valid', pattern);
     // Fields the validator does not know are let through: scenarios may grow.

@@ -90,7 +90,7 @@ describe('fuzz runs', () => {
       runs: 400,
       mutantRuns: 4000,
       designs: [designs[1] as (typeof designs)[number]],
-      properties: ['use-after-free', 'pairing'],
+      properties: ['use-after-free', 'pairing', 'deadlock'],
       protocols: ['exclusive', 'shared-by-id', 'restart'],
       mutants: true,
       jobs: 2,

@@ -86,6 +86,9 @@ describe('BTF parser', () => {
     const btf = done();
     assert.equal(btf.typedefId('t'), 2);
     assert.equal(btf.typedefId('s'), undefined);
+    // Structs are numbered the same way (a struct_ops attach_btf_id); a typedef is not a struct.
+    assert.equal(btf.structId('s'), 1);
+    assert.equal(btf.structId('t'), undefined);
   });
 
   it('gives function prototypes as libbpf compares kfuncs: a forward declaration is not the struct', () => {

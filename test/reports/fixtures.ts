@@ -13,6 +13,7 @@ const options: BenchOptions = {
   designs: [globalArray],
   batches: [1, 128],
   threads: [1, 2],
+  rings: [1, 16, 256, 4096],
   cpus: [],
   rounds: 12,
   durationMs: 10,
