@@ -51,6 +51,8 @@ export interface ScheduleEntry {
   readonly label: string;
   /** Actors that could not run at this step (waiting on a lock, a grace period, a count). */
   readonly waiting: readonly string[];
+  /** Of `waiting`, those in a mutex's first-come, first-served queue. */
+  readonly queued: readonly string[];
 }
 
 export class Scheduler {
@@ -117,6 +119,7 @@ export class Scheduler {
       actor: actor.name,
       label: actor.pending.label,
       waiting: waiting.map((a) => a.name),
+      queued: waiting.filter((a) => a.pending.queued === true).map((a) => a.name),
     });
     try {
       const next = actor.gen.next();

@@ -173,13 +173,17 @@ const liveness: Check = (o) => {
   for (const u of o.log.unregisters) {
     const end = u.endSeq ?? Number.POSITIVE_INFINITY;
     // Only admissions while the unregister was blocked count: a step the scheduler simply gave
-    // to someone else is the scheduler's choice, not the design's.
+    // to someone else is the scheduler's choice, not the design's. A place in a mutex's queue
+    // does not count either: its wait ends after those ahead of it (the global update_mutex
+    // behind another detach), however many requests come in meanwhile.
+    const starving = (step: number) => {
+      const entry = history[step];
+      return (
+        entry !== undefined && entry.waiting.includes(u.actor) && !entry.queued.includes(u.actor)
+      );
+    };
     const admitted = preps.filter(
-      (e) =>
-        e.event.program === u.program &&
-        e.seq > u.startSeq &&
-        e.seq < end &&
-        (history[e.step]?.waiting.includes(u.actor) ?? false),
+      (e) => e.event.program === u.program && e.seq > u.startSeq && e.seq < end && starving(e.step),
     ).length;
     if (
       admitted > livenessBound(o.m.scheduler.actors.filter((a) => a.name.startsWith('a')).length)

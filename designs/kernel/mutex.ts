@@ -36,6 +36,7 @@ export class Mutex {
     yield {
       label: `mutex_lock(${this.name}): wait`,
       ready: () => this.holder === null && this.waiters[0] === me,
+      queued: true,
       blockers: () => {
         const who = this.holder ?? this.waiters[0] ?? null;
         return {

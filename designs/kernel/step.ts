@@ -23,6 +23,11 @@ export interface Step {
   /** For a wait: who it waits for, asked only when a run ends blocked. */
   readonly blockers?: () => Blockers;
   /**
+   * A place in a first-come, first-served queue (a mutex's waiters): the
+   * wait ends after the actors ahead of it, whatever anyone else submits.
+   */
+  readonly queued?: boolean;
+  /**
    * A kernel thread idle until there is work (an SQPOLL thread): when only
    * such waits are left, the run is over, not deadlocked.
    */
