@@ -178,9 +178,7 @@ const liveness: Check = (o) => {
     // behind another detach), however many requests come in meanwhile.
     const starving = (step: number) => {
       const entry = history[step];
-      return (
-        entry !== undefined && entry.waiting.includes(u.actor) && !entry.queued.includes(u.actor)
-      );
+      return entry?.waiting.includes(u.actor) === true && !entry.queued.includes(u.actor);
     };
     const admitted = preps.filter(
       (e) => e.event.program === u.program && e.seq > u.startSeq && e.seq < end && starving(e.step),
