@@ -209,6 +209,15 @@ ${rows}
 </tbody></table>`;
 }
 
+/** The CSS class of each matrix verdict (the HTML report's style colours them). */
+export const FUZZ_CELL_CLASS: Readonly<Record<string, string>> = {
+  ok: 'fz-ok',
+  FAIL: 'fz-fail',
+  'n/a': 'fz-na',
+};
+
+const FUZZ_LEGEND = `<p class="legend"><span class="fz-ok">ok</span> no violation in the schedules explored <span class="fz-fail">FAIL</span> violated (links to its counterexample) <span class="fz-na">n/a</span> does not apply to the design; blank: not checked</p>`;
+
 /** The same as HTML: matrix table (FAIL linking to its counterexample), score, and each counterexample in a details block. */
 export function fuzzHtml(report: FuzzReport, corpusDir = CORPUS_DIR): string {
   const props = propertiesOf(report);
@@ -216,9 +225,12 @@ export function fuzzHtml(report: FuzzReport, corpusDir = CORPUS_DIR): string {
   const matrixCell = (d: string, p: PropertyName) => {
     const text = cell(report, d, p);
     const linked = text === 'FAIL' && examples.some((r) => r.design === d && r.property === p);
+    // Coloured by verdict (legend below the table); a FAIL links to its counterexample.
+    const cls = FUZZ_CELL_CLASS[text] ?? '';
+    const attr = cls === '' ? '' : ` class="${cls}"`;
     return linked
-      ? `<td><a href="#${counterexampleAnchor(d, p)}">FAIL</a></td>`
-      : `<td>${esc(text)}</td>`;
+      ? `<td${attr}><a href="#${counterexampleAnchor(d, p)}">FAIL</a></td>`
+      : `<td${attr}>${esc(text)}</td>`;
   };
   const head = `<tr><th>design</th>${props.map((p) => `<th title="${esc(PROPERTY_TEXT[p])}">${esc(p)}</th>`).join('')}</tr>`;
   const rows = designsOf(report)
@@ -244,7 +256,8 @@ ${swimlaneHtml(c)}
 </div></details>`;
     })
     .join('\n');
-  return `<table><thead>${head}</thead><tbody>${rows}</tbody></table>
+  return `<table class="fuzz-matrix"><thead>${head}</thead><tbody>${rows}</tbody></table>
+${FUZZ_LEGEND}
 ${s.total === 0 ? '<p>Planted bugs: not run here (npm run fuzz runs them).</p>' : `<p>Mutation score: ${esc(s.killed)}/${esc(s.total)} planted bugs caught.</p><ul>${mutants}</ul>`}
 ${details}`;
 }

@@ -87,7 +87,7 @@ describe('fuzz counterexamples in HTML', () => {
   it('link the FAIL cell to the counterexample, inside its details', () => {
     const anchor = counterexampleAnchor('global-array', 'bounds');
     assert.equal(anchor, 'cx-global-array--bounds');
-    assert.match(html, new RegExp(`<td><a href="#${anchor}">FAIL</a></td>`));
+    assert.match(html, new RegExp(`<td class="fz-fail"><a href="#${anchor}">FAIL</a></td>`));
     assert.match(html, new RegExp(`<details><summary>[^<]*</summary>\\n<div id="${anchor}">`));
     assert.equal(html.split('href="#').length - 1, 1, 'only the FAIL cell links');
     assert.doesNotMatch(html, /<script/i);
