@@ -1,7 +1,9 @@
 // The HTML report: one self-contained file, readable with JavaScript off.
-// The run's caveats as a banner, headline findings first, then environment, per-lane tables, charts
-// (PNG data URIs), methodology and the raw per-round values. Every string
-// that comes from results or the environment is escaped. Reads results only.
+// The run's caveats as a banner, a table of contents, headline findings
+// first, then per-lane tables each with its charts beside it (PNG data
+// URIs), the cross-check, methodology, the raw per-round values and, last
+// and collapsed, the environment. Every string that comes from results or
+// the environment is escaped. Reads results only.
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
@@ -26,7 +28,7 @@ export function esc(value: unknown): string {
 }
 
 const STYLE = `
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em; color: #222; }
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 110em; padding: 0 1em; color: #222; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; vertical-align: top; }
@@ -35,7 +37,17 @@ th { background: #f4f4f4; }
 .status-ok { color: #1a7f37; } .status-skipped { color: #9a6700; } .status-failed, .status-interrupted { color: #cf222e; }
 .incomplete { background: #ffebe9; border: 1px solid #cf222e; padding: 0.6em; }
 .caveat { background: #fff8c5; border: 2px solid #9a6700; padding: 0.6em; font-weight: bold; }
-figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
+figure { margin: 0.8em 0; max-width: 100%; } figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+figcaption { font-size: 0.88em; color: #555; max-width: 640px; }
+.pair { display: flex; flex-wrap: wrap; gap: 0 2em; align-items: flex-start; }
+.pair > .tables { flex: 1 1 40em; min-width: 0; overflow-x: auto; } .pair > .figures { flex: 0 1 642px; }
+nav.toc { background: #f6f8fa; border: 1px solid #ddd; padding: 0.4em 1em; display: inline-block; }
+nav.toc ul { margin: 0.2em 0; padding-left: 1.2em; } nav.toc li { margin: 0.1em 0; }
+details.environment > summary { cursor: pointer; font-weight: bold; }
+td.fz-ok, span.fz-ok { background: #dafbe1; color: #1a7f37; } td.fz-fail, span.fz-fail { background: #ffebe9; color: #cf222e; font-weight: bold; }
+td.fz-na, span.fz-na { background: #f0f0f0; color: #777; } table.fuzz-matrix td { text-align: center; }
+table.fuzz-matrix td:first-child { text-align: left; } .legend span { padding: 0.1em 0.5em; margin: 0 0.3em 0 1em; border: 1px solid #ddd; }
+.legend span:first-child { margin-left: 0; }
 code, .mono { font-family: ui-monospace, monospace; font-size: 0.92em; }
 .note { color: #555; }
 table.env td, table.env th { text-align: left; }
@@ -98,7 +110,18 @@ function flatten(value: unknown, prefix = ''): [string, string][] {
   );
 }
 
+/** The environment, collapsed: a one-line summary that opens onto every field. */
 function environmentSection(r: Results): string {
+  const e = r.environment as {
+    kernel?: { release?: string };
+    cpu?: { model?: string };
+    gitCommit?: string;
+  } | null;
+  const summary = [
+    `kernel ${e?.kernel?.release ?? 'unknown'}`,
+    e?.cpu?.model ?? 'unknown CPU',
+    `commit ${e?.gitCommit ?? 'unknown'}`,
+  ].join(', ');
   const rows: [string, string][] = [
     ['command', r.command.join(' ')],
     ['started', r.startedAt],
@@ -107,6 +130,7 @@ function environmentSection(r: Results): string {
     ...flatten(r.environment),
   ];
   return `<section id="environment"><h2>Environment</h2>
+<details class="environment"><summary>${esc(summary)} (every field)</summary>
 ${table(
   ['what', 'value'],
   rows.map(([k, v]) => [
@@ -114,7 +138,7 @@ ${table(
     `<span class="mono">${esc(v)}</span>`,
   ]),
 )}
-</section>`;
+</details></section>`;
 }
 
 function kernelTables(lane: LaneResult): string {
@@ -302,7 +326,7 @@ function memoryTable(lane: LaneResult): string {
       }),
     ]);
     parts.push(`<h4>bytes with 16 programs, ${sharing === 'shared' ? 'shared by every ring' : 'each ring its own'}</h4>
-${table(['design', ...rings.map((n) => `${n} rings`)], rows)}`);
+${table(['design', ...rings.map((n) => `${n} ring${n > 1 ? 's' : ''}`)], rows)}`);
   }
   return parts.join('\n');
 }
@@ -318,26 +342,46 @@ const LANE_TABLES: Record<string, (lane: LaneResult) => string> = {
   fuzz: (lane) => fuzzHtml(lane.details as unknown as FuzzReport),
 };
 
-function lanesSection(r: Results): string {
-  const parts = r.lanes.map((l) => {
-    const notes = l.notes.map((n) => `<li>${esc(n)}</li>`).join('');
-    return `<h3>${esc(l.lane)} lane: <span class="status-${esc(l.status)}">${esc(l.status)}</span>${l.reason === null ? '' : ` (${esc(l.reason)})`}, ${esc((l.durationMs / 1000).toFixed(1))} s</h3>
-${notes === '' ? '' : `<ul class="note">${notes}</ul>`}
-${l.status === 'ok' ? (LANE_TABLES[l.lane]?.(l) ?? '') : ''}
-${l.lane === 'patched' ? patchedDetails(l) : ''}`;
-  });
-  return `<section id="lanes"><h2>Lanes</h2>\n${parts.join('\n')}\n</section>`;
+/** The anchor of a lane's heading. */
+const laneAnchor = (lane: string) => `lane-${lane.replace(/[^A-Za-z0-9-]/g, '-')}`;
+
+function figure(c: ChartImage): string {
+  return `<figure><img src="data:image/png;base64,${c.png.toString('base64')}" alt="${esc(c.caption)}" width="${esc(c.width)}" height="${esc(c.height)}"><figcaption>${esc(c.caption)}</figcaption></figure>`;
 }
 
-function chartsSection(charts: readonly ChartImage[], error: string | null): string {
-  const figures = charts.map(
-    (c) =>
-      `<figure><img src="data:image/png;base64,${c.png.toString('base64')}" alt="${esc(c.caption)}" width="820" height="420"><figcaption>${esc(c.caption)}</figcaption></figure>`,
-  );
-  return `<section id="charts"><h2>Charts</h2>
-${error === null ? '' : `<p class="note">${esc(error)}</p>`}
-${figures.join('\n')}
-</section>`;
+/** Every lane: its status and notes, then its tables with its charts beside them (below on a narrow window). */
+function lanesSection(
+  r: Results,
+  charts: readonly ChartImage[],
+  chartError: string | null,
+): string {
+  const parts = r.lanes.map((l) => {
+    const notes = l.notes.map((n) => `<li>${esc(n)}</li>`).join('');
+    const tables = `${l.status === 'ok' ? (LANE_TABLES[l.lane]?.(l) ?? '') : ''}
+${l.lane === 'patched' ? patchedDetails(l) : ''}`;
+    const figures = charts.filter((c) => c.lane === l.lane).map(figure);
+    return `<h3 id="${laneAnchor(l.lane)}">${esc(l.lane)} lane: <span class="status-${esc(l.status)}">${esc(l.status)}</span>${l.reason === null ? '' : ` (${esc(l.reason)})`}, ${esc((l.durationMs / 1000).toFixed(1))} s</h3>
+${notes === '' ? '' : `<ul class="note">${notes}</ul>`}
+${figures.length === 0 ? tables : `<div class="pair"><div class="tables">${tables}</div><div class="figures">\n${figures.join('\n')}\n</div></div>`}`;
+  });
+  return `<section id="lanes"><h2>Lanes</h2>
+${chartError === null ? '' : `<p class="note">${esc(chartError)}</p>`}
+${parts.join('\n')}\n</section>`;
+}
+
+/** The table of contents: every section, and every lane under "Lanes". */
+function toc(r: Results, crossCheck: boolean): string {
+  const item = (id: string, text: string, sub = '') =>
+    `<li><a href="#${id}">${esc(text)}</a>${sub}</li>`;
+  const lanes = r.lanes.map((l) => item(laneAnchor(l.lane), `${l.lane} (${l.status})`)).join('');
+  return `<nav class="toc" aria-label="Contents"><b>Contents</b><ul>
+${item('findings', 'Headline findings')}
+${item('lanes', 'Lanes', `<ul>${lanes}</ul>`)}
+${crossCheck ? item('cross-check', 'Cross-check: native model against the kernel') : ''}
+${item('methodology', 'Methodology')}
+${item('raw', 'Raw per-round values')}
+${item('environment', 'Environment')}
+</ul></nav>`;
 }
 
 const METHODOLOGY = `<section id="methodology"><h2>Methodology</h2>
@@ -402,6 +446,7 @@ export function htmlReport(
   const banner = r.complete
     ? ''
     : `<p class="incomplete">This run is incomplete: ${esc(r.incompleteReason)}</p>`;
+  const cross = crossCheckSection(r);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -413,13 +458,13 @@ export function htmlReport(
 <body>
 <h1>iou-dispatch: how IORING_OP_BPF names its program, measured</h1>
 ${caveats}${banner}
+${toc(r, cross !== '')}
 ${findingsSection(r)}
-${environmentSection(r)}
-${lanesSection(r)}
-${crossCheckSection(r)}
-${chartsSection(charts, chartError)}
+${lanesSection(r, charts, chartError)}
+${cross}
 ${METHODOLOGY}
 ${rawSection(r)}
+${environmentSection(r)}
 </body>
 </html>
 `;
