@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { metric } from '../../bench/lane.js';
-import { benchName, benchstatReport } from '../../reports/benchstat.js';
+import { benchstatReport } from '../../reports/benchstat.js';
 import { bpfTables } from '../../reports/bpf-view.js';
 import { runCaveats, TCG_CAVEAT, virtualizationOf } from '../../reports/caveats.js';
 import { renderCharts } from '../../reports/charts.js';
@@ -202,21 +202,6 @@ describe('HTML report', () => {
       htmlReport(r, [], null),
       /class="incomplete">This run is incomplete: interrupted by SIGINT/,
     );
-  });
-});
-
-describe('benchstat output', () => {
-  it('writes one Go benchmark line per round', async () => {
-    const r = await sampleResults();
-    const lines = benchstatReport(r).trim().split('\n');
-    assert.deepEqual(lines.slice(0, 3), ['goos: linux', 'goarch: amd64', 'pkg: iou-dispatch']);
-    const nop = lines.filter((l) => l.startsWith('BenchmarkKernel/nop/b128/t1 '));
-    assert.equal(nop.length, 12);
-    assert.match(nop[0] ?? '', /^BenchmarkKernel\/nop\/b128\/t1 1 \d+(\.\d+)? ns\/op$/);
-    assert.ok(
-      lines.some((l) => /^BenchmarkMemory\/per-ctx\/r100\/p16\/shared 1 7860000 B$/.test(l)),
-    );
-    assert.equal(benchName('model/per-fd/n1'), 'BenchmarkModel/per-fd/n1');
   });
 });
 
