@@ -73,14 +73,18 @@ interface DrawnChart {
   getDatasetMeta(i: number): { hidden: boolean | null; data: { x: number; y: number }[] };
 }
 
-type Spec = {
+/** A chart before drawing: what tests check (data, axes, reference line) without a canvas. */
+export type ChartSpec = {
   title: string;
   caption: string;
   lane: string;
   height?: number;
+  /** The dashed reference line of a dot-and-interval chart (1 for ratios); null for none. */
+  ref?: number | null;
   config: ChartConfiguration;
   plugins?: object[];
 };
+type Spec = ChartSpec;
 
 function lane(r: Results, name: string): LaneResult | undefined {
   return r.lanes.find((l) => l.lane === name && l.status === 'ok');
@@ -264,6 +268,7 @@ function dotChart(o: {
     caption: o.caption,
     lane: o.lane,
     height: Math.max(200, 110 + o.rows.length * (18 + 10 * n)),
+    ref: o.ref,
     plugins: [intervalPlugin(o.ref)],
     config: {
       type: 'scatter',
@@ -577,6 +582,11 @@ const CHARTS = [
   modelLines,
 ];
 
+/** The specs of every chart the results have data for, in the order the report shows them. */
+export function chartSpecs(r: Results): ChartSpec[] {
+  return CHARTS.map((make) => make(r)).filter((s): s is ChartSpec => s !== null);
+}
+
 /** Renders every chart the results have data for; `error` says why none could be drawn. */
 export async function renderCharts(
   r: Results,
@@ -592,9 +602,7 @@ export async function renderCharts(
   const { Chart, registerables, BasicPlatform } = chartMod;
   Chart.register(...registerables);
   const charts: ChartImage[] = [];
-  for (const make of CHARTS) {
-    const spec = make(r);
-    if (spec === null) continue;
+  for (const spec of chartSpecs(r)) {
     const height = spec.height ?? HEIGHT;
     const canvas = canvasMod.createCanvas(WIDTH, height);
     const config = {

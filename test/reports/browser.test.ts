@@ -1,6 +1,7 @@
 // The HTML report in a real browser: headless Chromium (Debian's package,
 // driven by playwright-core) loads it, shows no console error, decodes
-// every image, and leaves a screenshot in the test's temp dir. Skips with
+// every image, shows the contents, every chart beside its tables and the
+// environment collapsed, and leaves a screenshot in the test's temp dir. Skips with
 // the reason when Chromium is not installed.
 
 import assert from 'node:assert/strict';
@@ -55,6 +56,11 @@ describe('HTML report in headless Chromium', { skip, timeout: 120_000 }, () => {
         'every image decoded',
       );
       assert.equal(await tab.locator('h2', { hasText: 'Headline findings' }).count(), 1);
+      // Contents first, every chart beside its lane's tables, the environment collapsed.
+      assert.ok(await tab.locator('nav.toc').isVisible());
+      assert.equal(await tab.locator('.pair .figures img').count(), images.length);
+      assert.equal(await tab.locator('details.environment table').isVisible(), false);
+      assert.ok(await tab.locator('details.environment summary').isVisible());
       const shot = join(dir, 'report.png');
       await tab.screenshot({ path: shot, fullPage: true });
       assert.ok(statSync(shot).size > 10_000, `screenshot at ${shot}`);
