@@ -128,11 +128,16 @@ function countTick(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** Log-axis ticks at 1, 2, 5 times a power of ten (and their 1.5 and 3 where the range is short), within [lo, hi]. */
+/** Log-axis ticks at 1, 2, 5 times a power of ten, more of them the shorter the range, within [lo, hi]. */
 export function logTicks(lo: number, hi: number): number[] {
   const ticks: number[] = [];
   const span = hi / lo;
-  const steps = span < 4 ? [1, 1.2, 1.5, 2, 3, 5, 7] : span < 30 ? [1, 1.5, 2, 3, 5, 7] : [1, 2, 5];
+  const steps =
+    span < 4
+      ? [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8]
+      : span < 30
+        ? [1, 1.5, 2, 3, 5, 7]
+        : [1, 2, 5];
   for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)); e++) {
     for (const s of steps) {
       const v = Number((s * 10 ** e).toPrecision(6));
@@ -177,7 +182,7 @@ function logAxis(title: string, unit: Unit, lo?: number, hi?: number, at?: reado
             : logTicks(axis.min, axis.max);
       axis.ticks = values.map((value) => ({ value }));
     },
-    ticks: { callback: (v: number | string) => TICK[unit](Number(v)) },
+    ticks: { maxRotation: 0, callback: (v: number | string) => TICK[unit](Number(v)) },
   };
 }
 

@@ -50,6 +50,7 @@ table.fuzz-matrix td:first-child { text-align: left; } .legend span { padding: 0
 .legend span:first-child { margin-left: 0; }
 code, .mono { font-family: ui-monospace, monospace; font-size: 0.92em; }
 .note { color: #555; }
+ul.headline li { margin: 0.3em 0; }
 table.env td, table.env th { text-align: left; }
 table.swimlane td, table.swimlane th { text-align: left; font-family: ui-monospace, monospace; font-size: 0.85em; }
 table.swimlane tr.violation td { background: #ffebe9; }
@@ -93,7 +94,9 @@ function findingsSection(r: Results): string {
     esc(d.safety),
   ]);
   return `<section id="findings"><h2>Headline findings</h2>
-${f.headline.map((h) => `<p>${esc(h)}</p>`).join('\n')}
+<ul class="headline">
+${f.headline.map((h) => `<li>${esc(h)}</li>`).join('\n')}
+</ul>
 ${table(['design', 'cost over plain NOP (stand-ins)', 'one file shared across rings', 'C design: rings on the same programs vs their own', 'memory, 100 rings sharing 16 programs', 'memory, 100 rings with 16 each', 'safety properties violated (fuzz lane)'], rows)}
 </section>`;
 }
@@ -152,11 +155,13 @@ function kernelTables(lane: LaneResult): string {
         return [
           `${esc(s)}<br><span class="note">${esc(designs)}</span>`,
           ...batches.map((b) => cell(at(b))),
-          ratio === undefined ? '' : `${esc(ratio.median.toFixed(2))}x`,
+          ratio === undefined
+            ? ''
+            : `${esc(ratio.median.toFixed(2))}x <span class="note">[${esc(ratio.ci95[0].toFixed(2))}..${esc(ratio.ci95[1].toFixed(2))}]</span>`,
         ];
       });
       return `<h4>ns/request, ${t} thread${t > 1 ? 's' : ''} (median [95 % interval])</h4>
-${table(['stand-in', ...batches.map((b) => `batch ${b}`), `x NOP at batch ${batches.at(-1)}`], rows)}`;
+${table(['stand-in', ...batches.map((b) => `batch ${b}`), `x NOP at batch ${batches.at(-1)}: median of per-round ratios [95 % interval]`], rows)}`;
     })
     .join('\n');
 }

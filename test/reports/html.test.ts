@@ -19,7 +19,8 @@ import {
   ratioTick,
   renderCharts,
 } from '../../reports/charts.js';
-import { htmlReport } from '../../reports/html.js';
+import { findings } from '../../reports/findings.js';
+import { esc, htmlReport } from '../../reports/html.js';
 import { sampleResults } from './fixtures.js';
 
 /** A bpf-standin lane: no program, and an array program that costs about 2x, both at batch 128, 1 thread. */
@@ -69,6 +70,26 @@ describe('HTML report layout', () => {
     for (const l of r.lanes) assert.ok(targets.includes(`lane-${l.lane}`), l.lane);
     for (const t of targets) assert.match(html, new RegExp(`id="${t}"`), `no #${t}`);
     assert.ok(html.indexOf('<nav class="toc"') < html.indexOf('id="findings"'));
+  });
+
+  it('renders every headline finding as one bullet, and each x NOP cell with its interval', async () => {
+    const r = await results();
+    const html = htmlReport(r, [], null);
+    const start = html.indexOf('<ul class="headline">');
+    const list = html.slice(start, html.indexOf('</ul>', start));
+    const f = findings(r);
+    assert.equal((list.match(/<li>/g) ?? []).length, f.headline.length);
+    for (const h of f.headline) assert.ok(list.includes(`<li>${esc(h)}</li>`), h);
+    const fd = r.lanes
+      .find((l) => l.lane === 'kernel')
+      ?.metrics.find((m) => m.id === 'kernel/file-same/b128/t1')?.vsBaseline?.ratio;
+    assert.ok(fd !== undefined);
+    assert.ok(
+      html.includes(
+        `${fd.median.toFixed(2)}x <span class="note">[${fd.ci95[0].toFixed(2)}..${fd.ci95[1].toFixed(2)}]</span>`,
+      ),
+    );
+    assert.match(html, /x NOP at batch 128: median of per-round ratios \[95 % interval\]/);
   });
 
   it('puts the environment last, collapsed behind a one-line summary', async () => {
