@@ -165,6 +165,31 @@ describe('bench.txt (benchstat input)', () => {
     );
   });
 
+  it('gives the derived marginal cost a unit of its own, out of the ns/op table', async () => {
+    const r = await sampleResults();
+    const marginal = metric(
+      {
+        id: 'kernel/nop/marginal-b1-b128/t1',
+        lane: 'kernel',
+        labels: { standin: 'nop', designs: 'global-array', batch: '1..128', threads: 1 },
+        unit: 'ns/req',
+        better: 'lower',
+      },
+      [60, 61, 59],
+    );
+    const lanes = r.lanes.map((l) =>
+      l.lane === 'kernel' ? { ...l, metrics: [...l.metrics, marginal] } : l,
+    );
+    const lines = benchstatReport({ ...r, lanes })
+      .split('\n')
+      .filter((l) => l.startsWith('BenchmarkKernel/standin=nop/batch=1..128/threads=1 '));
+    assert.deepEqual(lines, [
+      'BenchmarkKernel/standin=nop/batch=1..128/threads=1 1 60 marginal-ns/op',
+      'BenchmarkKernel/standin=nop/batch=1..128/threads=1 1 61 marginal-ns/op',
+      'BenchmarkKernel/standin=nop/batch=1..128/threads=1 1 59 marginal-ns/op',
+    ]);
+  });
+
   it('puts the caveats and a quick run on config lines', async () => {
     const r = await sampleResults({ virtualization: 'tcg' });
     const quick = { ...r, options: { ...(r.options as object), quick: true } };
