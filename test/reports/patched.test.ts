@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { metric } from '../../bench/lane.js';
 import type { LaneResult, Metric, Results } from '../../bench/results.js';
-import { htmlReport } from '../../reports/html.js';
+import { chartSpecs, renderCharts } from '../../reports/charts.js';
+import { esc, htmlReport } from '../../reports/html.js';
 import { patchedGrid } from '../../reports/patched-view.js';
 import { terminalSummary } from '../../reports/terminal.js';
 import { MAIL_WIDTH, textReport } from '../../reports/text.js';
@@ -167,5 +168,28 @@ describe('patched lane in the reports', () => {
         false,
       );
     }
+  });
+
+  it('draws each variant over NOP as a dot with its interval and a 1.0 line, beside the lane', async () => {
+    const r = withLane(await sampleResults(), patchedLane());
+    const spec = chartSpecs(r).find((c) => c.lane === 'patched');
+    assert.ok(spec !== undefined, 'patched chart');
+    assert.equal(spec.config.type, 'scatter');
+    assert.equal(spec.ref, 1);
+    const g = patchedGrid(r.lanes.find((l) => l.lane === 'patched'));
+    const dots = spec.config.data.datasets[0]?.data as unknown as { x: number; lo: number }[];
+    assert.deepEqual(
+      dots.map((d) => [d.x, d.lo]),
+      ['bpf-nop', 'bpf-array', 'bpf-result'].map((v) => [
+        g.xnop(v, 1)?.median,
+        g.xnop(v, 1)?.ci95[0],
+      ]),
+    );
+    const { charts } = await renderCharts(r);
+    const chart = charts.find((c) => c.lane === 'patched');
+    assert.ok(chart !== undefined);
+    const html = htmlReport(r, charts, null);
+    const caption = html.indexOf(`<figcaption>${esc(chart.caption)}</figcaption>`);
+    assert.ok(caption > html.indexOf('<h3 id="lane-patched">'), 'the chart sits in the lane');
   });
 });
