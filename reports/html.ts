@@ -125,22 +125,44 @@ function environmentSection(r: Results): string {
     e?.cpu?.model ?? 'unknown CPU',
     `commit ${e?.gitCommit ?? 'unknown'}`,
   ].join(', ');
-  const rows: [string, string][] = [
-    ['command', r.command.join(' ')],
-    ['started', r.startedAt],
-    ['finished', r.finishedAt],
-    ['suite version', r.suiteVersion],
-    ...flatten(r.environment),
+  // Scalars with the run's own fields; every object (kernel, cpu, ioUring,
+  // mitigations, ...) as a titled group of its own.
+  const env =
+    r.environment !== null && typeof r.environment === 'object' && !Array.isArray(r.environment)
+      ? Object.entries(r.environment)
+      : [];
+  const groups: { title: string; rows: [string, string][] }[] = [
+    {
+      title: 'run',
+      rows: [
+        ['command', r.command.join(' ')],
+        ['started', r.startedAt],
+        ['finished', r.finishedAt],
+        ['suite version', r.suiteVersion],
+        ...env
+          .filter(([, v]) => v === null || typeof v !== 'object' || Array.isArray(v))
+          .flatMap(([k, v]) => flatten(v, k)),
+      ],
+    },
+    ...env
+      .filter(([, v]) => v !== null && typeof v === 'object' && !Array.isArray(v))
+      .map(([k, v]) => ({ title: k, rows: flatten(v) })),
   ];
   return `<section id="environment"><h2>Environment</h2>
 <details class="environment"><summary>${esc(summary)} (every field)</summary>
+${groups
+  .map(
+    (g) => `<h4>${esc(g.title)}</h4>
 ${table(
   ['what', 'value'],
-  rows.map(([k, v]) => [
+  g.rows.map(([k, v]) => [
     `<span class="mono">${esc(k)}</span>`,
     `<span class="mono">${esc(v)}</span>`,
   ]),
-)}
+  'env',
+)}`,
+  )
+  .join('\n')}
 </details></section>`;
 }
 

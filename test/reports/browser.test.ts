@@ -59,7 +59,7 @@ describe('HTML report in headless Chromium', { skip, timeout: 120_000 }, () => {
       // Contents first, every chart beside its lane's tables, the environment collapsed.
       assert.ok(await tab.locator('nav.toc').isVisible());
       assert.equal(await tab.locator('.pair .figures img').count(), images.length);
-      assert.equal(await tab.locator('details.environment table').isVisible(), false);
+      assert.equal(await tab.locator('details.environment table').first().isVisible(), false);
       assert.ok(await tab.locator('details.environment summary').isVisible());
       const shot = join(dir, 'report.png');
       await tab.screenshot({ path: shot, fullPage: true });
