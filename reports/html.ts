@@ -6,6 +6,7 @@
 // the environment is escaped. Reads results only.
 
 import type { LaneResult, Metric, Results } from '../bench/results.js';
+import type { Summary } from '../bench/stats.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
 import { bpfTables } from './bpf-view.js';
 import { runCaveats } from './caveats.js';
@@ -78,26 +79,75 @@ function cell(m: Metric | undefined): string {
   return `${esc(num(s.median))} <span class="note">[${esc(num(s.ci95[0]))}..${esc(num(s.ci95[1]))}]</span>`;
 }
 
+/** "1.46x [1.21..1.62]": a median of per-round ratios with its 95 % interval, escaped. */
+function ratioCell(s: Summary): string {
+  return `${esc(s.median.toFixed(2))}x <span class="note">[${esc(s.ci95[0].toFixed(2))}..${esc(s.ci95[1].toFixed(2))}]</span>`;
+}
+
+/** "+9.9% [-2.0..+21.3%]": the same ratio as a signed percentage, escaped. */
+function pctCell(s: Summary): string {
+  return `${esc(pct(s.median))} <span class="note">[${esc(pct(s.ci95[0]))}..${esc(pct(s.ci95[1]))}]</span>`;
+}
+
+/** The designs that share a stand-in, when findings carry the table (i15-text's standinTable). */
+interface StandinRowLike {
+  readonly design: string;
+  readonly standins: readonly string[];
+  readonly shapes: readonly string[];
+  readonly sharesWith: readonly string[];
+}
+
+function standinSection(rows: readonly StandinRowLike[] | undefined): string {
+  if (rows === undefined || rows.length === 0) return '';
+  return `<h3>What stands in for each design on this kernel</h3>
+<p class="note">Designs measured through the very same stand-ins have one result between them, not two.</p>
+${table(
+  ['design', 'kernel stand-ins', 'BPF shapes', 'shares its stand-ins with'],
+  rows.map((x) => [
+    esc(x.design),
+    esc(x.standins.join(', ') || '-'),
+    esc(x.shapes.join(', ') || '-'),
+    esc(x.sharesWith.join(', ') || '-'),
+  ]),
+)}`;
+}
+
 function findingsSection(r: Results): string {
   const f = findings(r);
+  const batch = f.nop?.batch;
   const rows = f.designs.map((d) => [
     `<b>${esc(d.design)}</b><br><span class="note">${esc(d.title)}</span>`,
     d.costs
-      .map((c) => `${esc(c.standin)}: ${c.vsNop === null ? '-' : esc(c.vsNop.median.toFixed(2))}x`)
+      .map((c) => `${esc(c.standin)}: ${c.vsNop === null ? '-' : ratioCell(c.vsNop)}`)
       .join('<br>') || '-',
-    d.sharing
-      .map((s) => `${esc(s.same)} vs ${esc(s.own)}: ${esc(pct(s.ratio.median))}`)
-      .join('<br>') || '-',
-    d.nativeSharing === null ? '-' : esc(pct(d.nativeSharing.ratio.median)),
+    d.sharing.map((s) => `${esc(s.same)} vs ${esc(s.own)}: ${pctCell(s.ratio)}`).join('<br>') ||
+      '-',
+    d.nativeSharing === null ? '-' : pctCell(d.nativeSharing.ratio),
     esc(typeof d.memoryShared === 'number' ? bytes(d.memoryShared) : (d.memoryShared ?? '-')),
     esc(typeof d.memoryOwn === 'number' ? bytes(d.memoryOwn) : (d.memoryOwn ?? '-')),
     esc(d.safety),
   ]);
+  const at = batch === undefined ? '' : ` at batch ${batch}, ${f.nop?.threads} thread`;
+  const shareT = f.designs.flatMap((d) => d.sharing)[0]?.threads;
+  const nativeT = f.designs.find((d) => d.nativeSharing !== null)?.nativeSharing?.threads;
+  const threads = (t: number | undefined) => (t === undefined ? '' : `, ${t} threads`);
   return `<section id="findings"><h2>Headline findings</h2>
 <ul class="headline">
 ${f.headline.map((h) => `<li>${esc(h)}</li>`).join('\n')}
 </ul>
-${table(['design', 'cost over plain NOP (stand-ins)', 'one file shared across rings', 'C design: rings on the same programs vs their own', 'memory, 100 rings sharing 16 programs', 'memory, 100 rings with 16 each', 'safety properties violated (fuzz lane)'], rows)}
+${standinSection((f as { standins?: readonly StandinRowLike[] }).standins)}
+${table(
+  [
+    'design',
+    `cost over plain NOP${at}: median of per-round ratios [95 % interval] (stand-ins)`,
+    `one file shared across rings vs each its own${threads(shareT)}: median of per-round ratios as % [95 % interval]`,
+    `C design: rings on the same programs vs their own${threads(nativeT)}: median of per-round ratios as % [95 % interval]`,
+    'memory, 100 rings sharing 16 programs (counted)',
+    'memory, 100 rings with 16 each (counted)',
+    'safety properties violated (fuzz lane)',
+  ],
+  rows,
+)}
 </section>`;
 }
 

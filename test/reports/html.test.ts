@@ -90,6 +90,24 @@ describe('HTML report layout', () => {
       ),
     );
     assert.match(html, /x NOP at batch 128: median of per-round ratios \[95 % interval\]/);
+    // The findings table quotes the same ratio, with the same interval, and says what it is.
+    const cost = f.designs
+      .find((d) => d.design === 'per-fd')
+      ?.costs.find((c) => c.standin === 'file-same')?.vsNop;
+    assert.deepEqual(cost, fd);
+    const findingsTable = html.slice(
+      html.indexOf('<section id="findings">'),
+      html.indexOf('</section>'),
+    );
+    assert.ok(
+      findingsTable.includes(
+        `file-same: ${fd.median.toFixed(2)}x <span class="note">[${fd.ci95[0].toFixed(2)}..${fd.ci95[1].toFixed(2)}]</span>`,
+      ),
+    );
+    assert.match(
+      findingsTable,
+      /cost over plain NOP at batch 128, 1 thread: median of per-round ratios/,
+    );
   });
 
   it('puts the environment last, collapsed behind a one-line summary', async () => {
