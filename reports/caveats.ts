@@ -118,7 +118,7 @@ export function runCaveatList(r: Results): RunCaveat[] {
         : '';
     out.push({
       kind: 'quick',
-      text: `quick run${shape}: a smoke check, not citable; cite a full run`,
+      text: `quick run${shape}: a smoke check, not citable`,
     });
   }
   const threads = largestThreadCount(r);
