@@ -41,17 +41,21 @@ export function isQuickRun(r: Results): boolean {
   return o !== null && typeof o === 'object' && o.quick === true;
 }
 
-/** The largest `threads` label of any metric: the most workers the run ran at once. */
-export function largestThreadCount(r: Results): number | null {
+/** The largest `threads` label of any metric (of `lane`'s only, when given): the most workers run at once. */
+export function largestThreadCount(r: Results, lane: string | null = null): number | null {
   let most: number | null = null;
-  for (const lane of r.lanes) {
-    for (const m of lane.metrics) {
+  for (const l of r.lanes) {
+    if (lane !== null && l.lane !== lane) continue;
+    for (const m of l.metrics) {
       const t = m.labels.threads;
       if (typeof t === 'number' && (most === null || t > most)) most = t;
     }
   }
   return most;
 }
+
+/** Lanes whose workers --cpus pins (bench/lanes/kernel.ts, bpf.ts, native.ts; not patched). */
+const PINNED_LANES = new Set(['kernel', 'bpf-standin', 'native']);
 
 /** The CPUs the run's workers could run on at once, and what limited them. */
 export interface UsableCpus {
@@ -62,11 +66,12 @@ export interface UsableCpus {
 }
 
 /**
- * The fewest CPUs the run's workers could use in parallel, from the process's
- * affinity mask, the --cpus pinning (kept within the mask) and the cgroup
- * quota; null when results carry none of them (older results).
+ * The fewest CPUs the workers of `lane` (of any lane when null) could use in
+ * parallel, from the process's affinity mask, the --cpus pinning (kept within
+ * the mask; only lanes that pin) and the cgroup quota; null when results carry
+ * none of them (older results).
  */
-export function usableCpus(r: Results): UsableCpus | null {
+export function usableCpus(r: Results, lane: string | null = null): UsableCpus | null {
   const e = env(r);
   const candidates: UsableCpus[] = [];
   const affinity = e?.affinity ?? null;
@@ -75,7 +80,7 @@ export function usableCpus(r: Results): UsableCpus | null {
   }
   const o = r.options as { cpus?: unknown } | null;
   const pinned = Array.isArray(o?.cpus) ? (o.cpus as unknown[]).filter(Number.isInteger) : [];
-  if (pinned.length > 0) {
+  if (pinned.length > 0 && (lane === null || PINNED_LANES.has(lane))) {
     const distinct = new Set(pinned as number[]);
     const allowed = affinity === null ? distinct : new Set(affinity.filter((c) => distinct.has(c)));
     candidates.push({ count: allowed.size, limit: `--cpus ${(pinned as number[]).join(',')}` });
@@ -89,13 +94,32 @@ export function usableCpus(r: Results): UsableCpus | null {
 }
 
 /**
- * Whether `threads` workers could have run in parallel: false when the
- * run's usable CPUs were fewer; true when they were enough or are unknown.
- * Renderers call this before stating an n-thread (sharing) conclusion.
+ * Whether `threads` workers of `lane` (of any lane when null) could have run
+ * in parallel: false when the usable CPUs were fewer; true when they were
+ * enough or are unknown. Renderers call this before stating an n-thread
+ * (sharing) conclusion.
  */
-export function threadsCouldRunInParallel(r: Results, threads: number): boolean {
-  const u = usableCpus(r);
+export function threadsCouldRunInParallel(
+  r: Results,
+  threads: number,
+  lane: string | null = null,
+): boolean {
+  const u = usableCpus(r, lane);
   return u === null || u.count >= threads;
+}
+
+/** The lane whose threads most outnumber its usable CPUs, if any does. */
+function crowded(r: Results): { threads: number; cpus: UsableCpus } | null {
+  let worst: { threads: number; cpus: UsableCpus } | null = null;
+  for (const l of r.lanes) {
+    const threads = largestThreadCount(r, l.lane);
+    const cpus = usableCpus(r, l.lane);
+    if (threads === null || cpus === null || cpus.count >= threads) continue;
+    if (worst === null || threads - cpus.count > worst.threads - worst.cpus.count) {
+      worst = { threads, cpus };
+    }
+  }
+  return worst;
 }
 
 /** Steal time as a percentage of the run's CPU time on its CPUs (/proc/stat before and after). */
@@ -121,12 +145,13 @@ export function runCaveatList(r: Results): RunCaveat[] {
       text: `quick run${shape}: a smoke check, not citable`,
     });
   }
-  const threads = largestThreadCount(r);
-  const cpus = usableCpus(r);
-  if (threads !== null && cpus !== null && cpus.count < threads) {
+  const c = crowded(r);
+  if (c !== null) {
+    const n = c.cpus.count;
+    const whole = Math.floor(n);
     out.push({
       kind: 'cpus',
-      text: `up to ${threads} threads ran on ${Number.isInteger(cpus.count) ? cpus.count : cpus.count.toFixed(1)} usable CPU${cpus.count === 1 ? '' : 's'} (${cpus.limit}): results with more than ${Math.floor(cpus.count)} thread${Math.floor(cpus.count) === 1 ? '' : 's'} measure time-sharing, not parallel sharing`,
+      text: `up to ${c.threads} threads ran on ${Number.isInteger(n) ? n : n.toFixed(1)} usable CPU${n === 1 ? '' : 's'} (${c.cpus.limit}): results with more than ${whole} thread${whole === 1 ? '' : 's'} measure time-sharing, not parallel sharing`,
     });
   }
   const steal = runStealPercent(r);

@@ -155,6 +155,17 @@ describe('run stamps', () => {
     const outside = { ...base, options: { cpus: [0, 7] } };
     assert.equal(usableCpus(outside)?.count, 1);
     assert.equal(runCaveats({ ...base, options: { cpus: [0, 1] } }).length, 0);
+    // The patched lane does not pin: --cpus does not limit it, the affinity mask does.
+    assert.equal(usableCpus(pinned, 'patched')?.count, 4);
+    assert.equal(threadsCouldRunInParallel(pinned, 2, 'patched'), true);
+    assert.equal(threadsCouldRunInParallel(pinned, 2, 'kernel'), false);
+    const patchedOnly = {
+      ...pinned,
+      lanes: pinned.lanes
+        .map((l) => (l.lane === 'kernel' ? { ...l, lane: 'patched' } : l))
+        .filter((l) => l.lane !== 'native'),
+    };
+    assert.deepEqual(runCaveats(patchedOnly), []);
   });
 
   it('a cgroup quota below the thread count stamps it, fractions kept', async () => {
