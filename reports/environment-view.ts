@@ -58,8 +58,10 @@ function configLine(e: Environment): string | null {
   if (c === null) return 'not readable (no /proc/config.gz or /boot/config-*)';
   const preempt =
     c.preempt === null ? 'preempt ?' : `PREEMPT_${c.preempt.toUpperCase()}`.replace('_FULL', '');
+  // With PREEMPT_DYNAMIC, preempt= on the command line picks the model at boot (kernel/sched/core.c).
+  const boot = c.preemptDynamic ? e.cmdline?.match(/(?:^|\s)preempt=(\S+)/)?.[1] : undefined;
   return [
-    `${preempt}${c.preemptDynamic ? ' (dynamic)' : ''}`,
+    `${preempt}${c.preemptDynamic ? (boot === undefined ? ' (dynamic)' : ` (dynamic; preempt=${boot} at boot)`) : ''}`,
     `HZ=${c.hz ?? '?'}${c.noHzFull ? ' NO_HZ_FULL' : ''}`,
     c.sanitizers.length === 0 ? 'no sanitizers' : c.sanitizers.join(' '),
     c.lockdep ? 'LOCKDEP' : 'no lockdep',

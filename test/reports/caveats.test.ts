@@ -247,6 +247,8 @@ describe('environment block', () => {
     );
     assert.match(text, /^config: +PREEMPT_NONE \(dynamic\), HZ=250, no sanitizers, no lockdep,/m);
     assert.match(text, /^bpf jit: on \(CONFIG_BPF_JIT_ALWAYS_ON\)$/m);
+    const booted = environmentLines(await withEnv(fullEnv({ cmdline: 'quiet preempt=full' })));
+    assert.match(booted.join(' '), /PREEMPT_NONE \(dynamic; preempt=full at boot\)/);
     assert.match(text, /^load: +1-min average 0\.50 before, 2\.10 after; steal 1\.0 %/m);
   });
 
