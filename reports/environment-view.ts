@@ -90,7 +90,7 @@ function loadLine(r: Results, e: Environment): string | null {
   const on =
     e.affinity === undefined || e.affinity === null
       ? 'all CPUs'
-      : `CPUs ${formatCpuList(e.affinity)}`;
+      : `CPU${e.affinity.length === 1 ? '' : 's'} ${formatCpuList(e.affinity)}`;
   return [
     `1-min average ${one(e.load.before)} before, ${one(e.load.after)} after`,
     steal === null
