@@ -6,7 +6,8 @@
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
 import { bpfTables } from './bpf-view.js';
-import { runCaveats, virtualizationOf } from './caveats.js';
+import { runCaveats } from './caveats.js';
+import { environmentLines } from './environment-view.js';
 import { bytes, findings, MEMORY_PROGRAMS, MEMORY_RINGS } from './findings.js';
 import { fuzzTextLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
@@ -307,27 +308,8 @@ const SECTIONS: Record<string, (lane: LaneResult) => string[]> = {
 };
 
 function envLines(r: Results): string[] {
-  const e = r.environment as {
-    kernel?: { release?: string; version?: string; machine?: string };
-    cpu?: { model?: string; count?: number };
-    hypervisor?: string | null;
-    node?: string;
-    gitCommit?: string | null;
-    mitigations?: Record<string, string>;
-  } | null;
-  const vulnerable = Object.entries(e?.mitigations ?? {}).filter(([, v]) =>
-    v.startsWith('Vulnerable'),
-  ).length;
-  const virt = virtualizationOf(r);
-  const lines = [
-    `command: ${r.command.join(' ')}`,
-    `kernel:  ${e?.kernel?.release ?? '?'} ${e?.kernel?.machine ?? ''}`,
-    `         ${e?.kernel?.version ?? ''}`,
-    `cpu:     ${e?.cpu?.model ?? '?'} x${e?.cpu?.count ?? '?'}, hypervisor ${e?.hypervisor ?? 'none'}${virt === null ? '' : `, virtualization ${virt}`}, ${vulnerable} vulnerable`,
-    `suite:   iou-dispatch ${r.suiteVersion}, node ${e?.node ?? '?'}, commit ${e?.gitCommit?.slice(0, 12) ?? 'none'}`,
-    `run:     ${r.startedAt} to ${r.finishedAt}, ${r.complete ? 'complete' : 'INCOMPLETE'}`,
-  ];
-  return lines.flatMap((l) => (l.length <= MAIL_WIDTH ? [l] : wrap(l, MAIL_WIDTH, '         ')));
+  // The environment block is reports/environment-view.ts's (issue 15: one place reads it).
+  return environmentLines(r, MAIL_WIDTH);
 }
 
 /** The mail report of `results`, as one string of lines at most 80 columns with no tabs. */

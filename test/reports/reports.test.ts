@@ -14,7 +14,7 @@ import { sampleResults } from './fixtures.js';
 
 describe('mail text report', () => {
   it('keeps every line within 80 columns, without tabs', async () => {
-    const r = await sampleResults();
+    const r = await sampleResults({ quick: true });
     const text = textReport(r);
     for (const line of text.split('\n')) {
       assert.ok(line.length <= 80, `too long (${line.length}): ${line}`);
@@ -216,7 +216,7 @@ describe('run caveats', () => {
     const text = textReport(r);
     assert.equal(text.split('\n')[0], TOP);
     for (const line of text.split('\n')) assert.ok(line.length <= 80, line);
-    assert.match(text, /^cpu: .*, hypervisor kvm, virtualization tcg, /m);
+    assert.match(text, /^cpu: .*, hypervisor kvm, virtualization tcg$/m);
     const html = htmlReport(r, [], null);
     const banner = html.indexOf(`<p class="caveat">Caveat: ${esc(TCG_CAVEAT)}</p>`);
     assert.ok(banner > html.indexOf('</h1>'), 'banner after the title');
@@ -250,7 +250,7 @@ describe('run caveats', () => {
     assert.doesNotMatch(benchstatReport(old), /virtualization/);
     assert.deepEqual(runCaveats({ ...old, environment: null }), []);
     const kvm = await sampleResults({ virtualization: 'kvm' });
-    assert.match(textReport(kvm), /, virtualization kvm, /);
+    assert.match(textReport(kvm), /, virtualization kvm$/m);
     assert.match(benchstatReport(kvm), /^virtualization: kvm$/m);
     assert.doesNotMatch(benchstatReport(await sampleResults({ virtualization: 'hvf' })), /virt/);
   });
