@@ -11,6 +11,7 @@
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import { perRoundRatios } from '../bench/stats.js';
 import { runCaveats, virtualizationOf } from './caveats.js';
+import { runCommit } from './environment-view.js';
 
 /** Labels that describe a metric but do not identify it (they repeat another label). */
 const DESCRIPTIVE = new Set(['designs', 'tracepoint', 'baseline', 'calls']);
@@ -90,8 +91,8 @@ export function benchstatReport(r: Results): string {
   const e = r.environment as {
     kernel?: { arch?: string; release?: string };
     cpu?: { model?: string };
-    gitCommit?: string;
   } | null;
+  const git = runCommit(r);
   const caveats = runCaveats(r);
   const virt = virtualizationOf(r);
   // A repeated key would replace the earlier value, so every caveat goes on one line.
@@ -101,7 +102,7 @@ export function benchstatReport(r: Results): string {
     `goarch: ${e?.kernel?.arch === 'x64' ? 'amd64' : (e?.kernel?.arch ?? 'unknown')}`,
     `cpu: ${e?.cpu?.model ?? 'unknown'}`,
     `kernel: ${e?.kernel?.release ?? 'unknown'}`,
-    `commit: ${e?.gitCommit ?? 'unknown'}`,
+    `commit: ${git === null ? 'unknown' : `${git.commit}${git.dirty ? '+dirty' : ''}`}`,
     ...((r.options as { quick?: unknown } | null)?.quick === true ? ['quick: true'] : []),
     ...(virt === null ? [] : [`virtualization: ${virt}`]),
   ];

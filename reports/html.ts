@@ -11,6 +11,7 @@ import type { FuzzReport } from '../fuzz/matrix.js';
 import { bpfTables } from './bpf-view.js';
 import { runCaveats } from './caveats.js';
 import type { ChartImage } from './charts.js';
+import { environmentGroups, environmentOf, runCommit } from './environment-view.js';
 import { bytes, findings, pct } from './findings.js';
 import { fuzzHtml } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
@@ -151,56 +152,18 @@ ${table(
 </section>`;
 }
 
-function flatten(value: unknown, prefix = ''): [string, string][] {
-  if (value === null || typeof value !== 'object') return [[prefix, String(value)]];
-  if (Array.isArray(value)) {
-    return value.every((v) => v === null || typeof v !== 'object')
-      ? [[prefix, value.join(', ')]]
-      : value.flatMap((v, i) => flatten(v, `${prefix}[${i}]`));
-  }
-  return Object.entries(value).flatMap(([k, v]) =>
-    flatten(v, prefix === '' ? k : `${prefix}.${k}`),
-  );
-}
-
-/** The environment, collapsed: a one-line summary that opens onto every field. */
+/** The environment, last and collapsed: a one-line summary that opens onto every field, grouped. */
 function environmentSection(r: Results): string {
-  const e = r.environment as {
-    kernel?: { release?: string };
-    cpu?: { model?: string };
-    gitCommit?: string;
-  } | null;
+  const e = environmentOf(r);
+  const git = runCommit(r);
   const summary = [
-    `kernel ${e?.kernel?.release ?? 'unknown'}`,
-    e?.cpu?.model ?? 'unknown CPU',
-    `commit ${e?.gitCommit ?? 'unknown'}`,
+    `kernel ${e.kernel?.release ?? 'unknown'}`,
+    e.cpuId?.modelName ?? e.cpu?.model ?? 'unknown CPU',
+    `commit ${git === null ? 'unknown' : `${git.commit}${git.dirty ? ' (dirty tree)' : ''}`}`,
   ].join(', ');
-  // Scalars with the run's own fields; every object (kernel, cpu, ioUring,
-  // mitigations, ...) as a titled group of its own.
-  const env =
-    r.environment !== null && typeof r.environment === 'object' && !Array.isArray(r.environment)
-      ? Object.entries(r.environment)
-      : [];
-  const groups: { title: string; rows: [string, string][] }[] = [
-    {
-      title: 'run',
-      rows: [
-        ['command', r.command.join(' ')],
-        ['started', r.startedAt],
-        ['finished', r.finishedAt],
-        ['suite version', r.suiteVersion],
-        ...env
-          .filter(([, v]) => v === null || typeof v !== 'object' || Array.isArray(v))
-          .flatMap(([k, v]) => flatten(v, k)),
-      ],
-    },
-    ...env
-      .filter(([, v]) => v !== null && typeof v === 'object' && !Array.isArray(v))
-      .map(([k, v]) => ({ title: k, rows: flatten(v) })),
-  ];
   return `<section id="environment"><h2>Environment</h2>
 <details class="environment"><summary>${esc(summary)} (every field)</summary>
-${groups
+${environmentGroups(r)
   .map(
     (g) => `<h4>${esc(g.title)}</h4>
 ${table(
