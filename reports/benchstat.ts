@@ -11,7 +11,7 @@
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import { perRoundRatios } from '../bench/stats.js';
 import { runCaveats, virtualizationOf } from './caveats.js';
-import { runCommit } from './environment-view.js';
+import { environmentOf, runCommit } from './environment-view.js';
 
 /** Labels that describe a metric but do not identify it (they repeat another label). */
 const DESCRIPTIVE = new Set(['designs', 'tracepoint', 'baseline', 'calls']);
@@ -88,10 +88,23 @@ const APART = new Set(['memory', 'model']);
 
 /** The benchstat input for `results`. */
 export function benchstatReport(r: Results): string {
-  const e = r.environment as {
-    kernel?: { arch?: string; release?: string };
-    cpu?: { model?: string };
-  } | null;
+  const e = environmentOf(r);
+  const id = e.cpuId;
+  // Family/model/stepping/microcode: what tells two "AMD EPYC" machines apart.
+  const cpuId =
+    id === undefined || id === null
+      ? []
+      : [
+          `cpu-id: ${[
+            id.vendor,
+            id.family === null ? null : `family ${id.family}`,
+            id.model === null ? null : `model ${id.model}`,
+            id.stepping === null ? null : `stepping ${id.stepping}`,
+            id.microcode === null ? null : `microcode ${id.microcode}`,
+          ]
+            .filter((x) => x !== null && x !== undefined)
+            .join(' ')}`,
+        ];
   const git = runCommit(r);
   const caveats = runCaveats(r);
   const virt = virtualizationOf(r);
@@ -99,9 +112,10 @@ export function benchstatReport(r: Results): string {
   const lines = [
     ...(caveats.length === 0 ? [] : [`caveat: ${caveats.join('; ')}`]),
     'goos: linux',
-    `goarch: ${e?.kernel?.arch === 'x64' ? 'amd64' : (e?.kernel?.arch ?? 'unknown')}`,
-    `cpu: ${e?.cpu?.model ?? 'unknown'}`,
-    `kernel: ${e?.kernel?.release ?? 'unknown'}`,
+    `goarch: ${e.kernel?.arch === 'x64' ? 'amd64' : (e.kernel?.arch ?? 'unknown')}`,
+    `cpu: ${id?.modelName ?? e.cpu?.model ?? 'unknown'}`,
+    ...cpuId,
+    `kernel: ${e.kernel?.release ?? 'unknown'}`,
     `commit: ${git === null ? 'unknown' : `${git.commit}${git.dirty ? '+dirty' : ''}`}`,
     ...((r.options as { quick?: unknown } | null)?.quick === true ? ['quick: true'] : []),
     ...(virt === null ? [] : [`virtualization: ${virt}`]),

@@ -222,7 +222,7 @@ function nativeTables(lane: LaneResult): string {
     pure: 'pure, 1 thread',
     same: 'pure, N threads, same programs',
     own: 'pure, N threads, own programs',
-    ratio: 'same / own',
+    ratio: 'same / own: median of per-round ratios',
     iowq: 'io-wq, 1 thread',
     ring: 'ring loop, 1 thread',
   });
@@ -281,7 +281,7 @@ function bpfTablesHtml(lane: LaneResult): string {
     .map(
       (
         t,
-      ) => `<h4>ns/request, ${esc(t.threads)} thread${t.threads > 1 ? 's' : ''}: a BPF program on the request's tracepoint finds its callee and tail-calls it (median [95 % interval]; +ns over no program)</h4>
+      ) => `<h4>ns/request, ${esc(t.threads)} thread${t.threads > 1 ? 's' : ''}: a BPF program on the request's tracepoint finds its callee and tail-calls it (median [95 % interval]; +ns: what the program adds over the same requests with no program, median of per-round differences)</h4>
 ${table(
   t.head,
   t.rows.map(([s, d, ...r]) => [esc(s), esc(d), ...r]),

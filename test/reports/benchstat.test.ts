@@ -67,11 +67,21 @@ function sections(text: string): { config: string[]; byPkg: Map<string, string[]
 }
 
 describe('bench.txt (benchstat input)', () => {
-  it('opens with goos, goarch, cpu, kernel and commit config lines', async () => {
+  it('opens with goos, goarch, cpu (and its family, model, stepping, microcode), kernel and commit config lines', async () => {
     const r = await sampleResults({
       environment: {
         kernel: { release: '6.18.0-test', arch: 'x64' },
         cpu: { model: 'Test CPU', count: 2 },
+        cpuId: {
+          vendor: 'AuthenticAMD',
+          family: 25,
+          model: 17,
+          stepping: 1,
+          microcode: '0x1000065',
+          modelName: 'Test CPU',
+          processors: 2,
+          hypervisorFlag: true,
+        },
         gitCommit: 'abc123',
       },
     });
@@ -80,6 +90,7 @@ describe('bench.txt (benchstat input)', () => {
       'goos: linux',
       'goarch: amd64',
       'cpu: Test CPU',
+      'cpu-id: AuthenticAMD family 25 model 17 stepping 1 microcode 0x1000065',
       'kernel: 6.18.0-test',
       'commit: abc123',
     ])
