@@ -53,7 +53,7 @@ table.fuzz-matrix td:first-child { text-align: left; } .legend span { padding: 0
 code, .mono { font-family: ui-monospace, monospace; font-size: 0.92em; }
 .note { color: #555; }
 ul.headline li { margin: 0.3em 0; }
-table.env td, table.env th { text-align: left; }
+table.env td, table.env th { text-align: left; } table.env td:last-child { overflow-wrap: anywhere; }
 table.swimlane td, table.swimlane th { text-align: left; font-family: ui-monospace, monospace; font-size: 0.85em; }
 table.swimlane tr.violation td { background: #ffebe9; }
 `;
