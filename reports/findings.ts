@@ -17,7 +17,15 @@ import { POSTED_DESIGNS } from '../designs/registry.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
 import { kernelGrid } from './kernel-view.js';
 import { nativeView } from './native-view.js';
-import { DIFF_DEF, diffResolved, fmtDiff, fmtRatio, RATIO_DEF, ratioResolved } from './numbers.js';
+import {
+  DIFF_DEF,
+  diffResolved,
+  fmtDiff,
+  fmtRatio,
+  intervalWidth,
+  RATIO_DEF,
+  ratioResolved,
+} from './numbers.js';
 
 export {
   DIFF_DEF,
@@ -214,10 +222,9 @@ interface Item {
   readonly resolved: boolean;
 }
 
-/** The width of `f`'s interval as the headline prints it. */
+/** The width of `f`'s interval from its bounds as the tables print them, so a reader gets the same. */
 export function widthText(f: Figure): string {
-  const w = f.summary.ci95[1] - f.summary.ci95[0];
-  return f.kind === 'ratio' ? w.toFixed(3) : `${w.toFixed(1)}ns`;
+  return f.kind === 'ratio' ? intervalWidth(f.summary, 3) : `${intervalWidth(f.summary, 1)}ns`;
 }
 
 /**

@@ -39,7 +39,11 @@ export function diffResolved(s: Summary, base: number): boolean {
 
 /** "resolved" or "not resolved (interval W wide)", the verdict column of every ratio table. */
 export function ratioVerdict(s: Summary): string {
-  return ratioResolved(s)
-    ? 'resolved'
-    : `not resolved (CI ${(s.ci95[1] - s.ci95[0]).toFixed(3)} wide)`;
+  return ratioResolved(s) ? 'resolved' : `not resolved (CI ${intervalWidth(s, 3)} wide)`;
+}
+
+/** The width of `s`'s interval from its bounds rounded as printed, so a reader computes the same. */
+export function intervalWidth(s: Summary, digits: number): string {
+  const [lo, hi] = s.ci95.map((x) => Number(x.toFixed(digits))) as [number, number];
+  return (hi - lo).toFixed(digits);
 }
