@@ -290,7 +290,7 @@ function patchedClaim(r: Results): Claim | null {
   });
   return {
     lane: 'patched',
-    text: `IORING_OP_BPF over plain IORING_OP_NOP on the same ring (patched lane, batch ${batch}, ${threads} thread; ${RATIO_DEF}): ${listItems(items)}.`,
+    text: `IORING_OP_BPF over plain IORING_OP_NOP on the same ring (patched lane, batch ${batch}, ${threads} thread), ${RATIO_DEF}: ${listItems(items)}.`,
     figures,
   };
 }

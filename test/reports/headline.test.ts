@@ -62,10 +62,47 @@ const skippedPatched: LaneResult = {
   details: { present: false, version: null, matches: [] },
 };
 
+/** A patched lane that ran: IORING_OP_BPF 1.3x plain NOP, and a variant inside the noise. */
+function patchedLane(): LaneResult {
+  const metrics: Metric[] = [];
+  for (const t of [1, 2])
+    for (const b of [1, 32]) {
+      const id = (v: string) => `patched/${v}/b${b}/t${t}`;
+      const nop = noisy(430, 12, 600 + t * 10 + b);
+      for (const [v, x] of [
+        ['nop', 1],
+        ['bpf-nop', 1.3],
+        ['bpf-result', 1.005],
+      ] as const)
+        metrics.push(
+          metric(
+            {
+              id: id(v),
+              lane: 'patched',
+              labels: { variant: v, version: 'v2/v3', batch: b, threads: t },
+              unit: 'ns/req',
+              better: 'lower',
+            },
+            v === 'nop' ? nop : noisy(430 * x, 12, 700 + t * 10 + b + x),
+            { id: id('nop'), values: nop },
+          ),
+        );
+    }
+  return {
+    ...skippedPatched,
+    status: 'ok',
+    reason: null,
+    metrics,
+    details: { present: true, version: 'v2', matches: ['v2', 'v3'] },
+  };
+}
+
 /** A results file written to disk and read back, and the report.txt rendered from it. */
-async function generated(): Promise<{ results: Results; report: string }> {
+async function generated(
+  patched: LaneResult = skippedPatched,
+): Promise<{ results: Results; report: string }> {
   const base = await sampleResults();
-  const r: Results = { ...base, lanes: [...base.lanes, bpfLane(), skippedPatched] };
+  const r: Results = { ...base, lanes: [...base.lanes, bpfLane(), patched] };
   const dir = mkdtempSync(join(tmpdir(), 'iou-headline-'));
   writeFileSync(join(dir, 'results.json'), JSON.stringify(r));
   const read = readResults(join(dir, 'results.json'));
@@ -174,6 +211,21 @@ describe('headline figures', () => {
       bpf,
       /not resolved: hash \(array-xarray, global-alloc\) \(interval \d+\.\dns wide\)/,
     );
+  });
+
+  it('opens with the series found when the kernel has IORING_OP_BPF, and quotes it from its table', async () => {
+    const { results, report } = await generated(patchedLane());
+    const bullets = headlineOf(report);
+    assert.ok(bullets.length <= 6);
+    assert.match(
+      bullets[0] ?? '',
+      /^Kernel 6\.18\.0-test has IORING_OP_BPF \(v2\/v3 UAPI, found by probing/,
+    );
+    assert.match(
+      bullets[1] ?? '',
+      /^IORING_OP_BPF over plain IORING_OP_NOP .*\(patched lane, batch 32, 1 thread\).*bpf-nop 1\.\d{3}x \[.*not resolved: bpf-result/,
+    );
+    assert.deepEqual(headlineProblems(report, results), []);
   });
 
   it('fails a headline figure that no table prints, or a width no interval has', async () => {
