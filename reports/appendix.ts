@@ -8,7 +8,7 @@
 
 import type { Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
-import { fuzzTextLines } from './fuzz.js';
+import { fuzzFailLines, fuzzTextLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
 import {
   bpfSection,
@@ -44,7 +44,13 @@ export function appendixReport(r: Results, textName = 'report.txt'): string {
       section.push(...nativeThreadsSection(lane), ...nativeScalingSection(lane));
     if (ok && lane.lane === 'model') section.push(...modelSection(lane));
     if (ok && lane.lane === 'fuzz')
-      section.push('', ...fuzzTextLines(lane.details as unknown as FuzzReport));
+      section.push(
+        '',
+        'replay each FAIL:',
+        ...fuzzFailLines(lane.details as unknown as FuzzReport),
+        '',
+        ...fuzzTextLines(lane.details as unknown as FuzzReport),
+      );
     if (section.length > 0) out.push('', `== ${lane.lane} lane: ${lane.status}`, ...section);
   }
   out.push(...crossCheckSection(r));
