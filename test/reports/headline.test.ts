@@ -285,6 +285,20 @@ describe('headline figures', () => {
   });
 });
 
+describe('headline figures of a real run', () => {
+  // IOU_HEADLINE_RESULTS=path/results.json checks a real run's report the same way.
+  const path = process.env.IOU_HEADLINE_RESULTS;
+  it('quotes only figures its tables print', { skip: path === undefined }, async () => {
+    const read = readResults(path as string);
+    assert.ok(read.ok);
+    const dir = mkdtempSync(join(tmpdir(), 'iou-headline-'));
+    await renderReports(read.results, dir);
+    const report = readFileSync(join(dir, 'report.txt'), 'utf8');
+    assert.deepEqual(headlineProblems(report, read.results), []);
+    assert.ok(headlineOf(report).length <= 6);
+  });
+});
+
 describe('resolved differences', () => {
   const s = (median: number, lo: number, hi: number) => ({
     n: 12,
