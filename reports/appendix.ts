@@ -15,6 +15,7 @@ import {
   crossCheckSection,
   kernelNsTable,
   MAIL_WIDTH,
+  memorySection,
   modelSection,
   nativeScalingSection,
   nativeThreadsSection,
@@ -43,6 +44,7 @@ export function appendixReport(r: Results, textName = 'report.txt'): string {
     if (ok && lane.lane === 'native')
       section.push(...nativeThreadsSection(lane), ...nativeScalingSection(lane));
     if (ok && lane.lane === 'model') section.push(...modelSection(lane));
+    if (ok && lane.lane === 'memory') section.push(...memorySection(lane, true));
     if (ok && lane.lane === 'fuzz')
       section.push(
         '',

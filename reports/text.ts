@@ -28,6 +28,9 @@ import { type CrossCheckCell, crossCheck, nativeTable, nativeView } from './nati
 import { PATCHED_BASELINE, patchedGrid } from './patched-view.js';
 import { duration, registrationView } from './registration-view.js';
 
+/** A design as posted, not one with a fix applied ('per-ctx+unregistering-bit'). */
+const isPosted = (design: string) => !design.includes('+');
+
 /** The file next to report.txt that carries what the mail leaves out. */
 export const APPENDIX_NAME = 'report-appendix.txt';
 
@@ -145,8 +148,11 @@ function kernelSection(lane: LaneResult, r: Results): string[] {
   return [...kernelRatioTable(lane), ...kernelSharingTable(findings(r))];
 }
 
-function memorySection(lane: LaneResult): string[] {
-  const designs = [...new Set(lane.metrics.map((m) => String(m.labels.design)))];
+/** Bytes each design adds at 100 rings; the posted designs only unless `variants` (appendix). */
+export function memorySection(lane: LaneResult, variants = false): string[] {
+  const designs = [...new Set(lane.metrics.map((m) => String(m.labels.design)))].filter(
+    (d) => variants || isPosted(d),
+  );
   const get = (d: string, sharing: string, p: number) =>
     lane.metrics.find(
       (m) =>
@@ -161,7 +167,7 @@ function memorySection(lane: LaneResult): string[] {
   };
   return [
     '',
-    `bytes added at ${MEMORY_RINGS} rings; programs shared by all rings or each ring its own`,
+    `bytes added at ${MEMORY_RINGS} rings, programs shared by all or each ring its own${variants ? '' : ' (fixes: appendix)'}`,
     ...columns([
       ['design', 'shared x1', `shared x${MEMORY_PROGRAMS}`, 'own x1', `own x${MEMORY_PROGRAMS}`],
       ...designs.map((d) => [
@@ -221,7 +227,7 @@ function nativeSection(lane: LaneResult): string[] {
   return [
     '',
     ...wrap(
-      `C models (not the kernel), b${v.batch}, ${n} rounds; median ns at 1 thread of pure: the design's path; io-wq: with IOSQE_ASYNC; ring: in a real NOP loop (ring-only ${med(ringOnly)}).${t > 1 ? ` ${NATIVE_RATIO}: t${t} rings on the same programs over their own, pure, ${RATIO_DEF}.` : ''}`,
+      `C models (not the kernel), b${v.batch}, ${n} rounds, median ns, 1 thread: pure (the path alone), io-wq (IOSQE_ASYNC), ring (in a NOP loop; ring-only ${med(ringOnly)}).${t > 1 ? ` ${NATIVE_RATIO}: t${t}, ${RATIO_DEF}.` : ''}`,
     ),
     ...columns([pick(head), ...rows.map(pick)]),
   ];
@@ -280,10 +286,11 @@ function durationValue(m: Metric | undefined): string {
 export function registrationSection(lane: LaneResult, largestOnly = false): string[] {
   const v = registrationView(lane);
   const all = largestOnly ? v.rings.slice(-1) : v.rings;
+  const shown = largestOnly ? v.designs.filter(isPosted) : v.designs;
   const out: string[] = [
     '',
     ...wrap(
-      `Time to let N rings name one program and to undo it, median ± half its 95% CI of ${v.rounds} rounds (C designs: their locks, a C grace period)${largestOnly ? '; other N: appendix' : ''}.`,
+      `Time to let N rings name one program and to undo it, median ± half its 95% CI of ${v.rounds} rounds (C designs: their locks, a C grace period${largestOnly ? '; other N, fixes: appendix' : ''}).`,
     ),
   ];
   const nameWidth = Math.max(6, ...v.designs.map((d) => d.length + 2));
@@ -295,11 +302,13 @@ export function registrationSection(lane: LaneResult, largestOnly = false): stri
       out.push(
         ...columns([
           ['design', `register N=${n}`, `unregister N=${n}`],
-          ...v.designs.map((d) => [
-            `${d}${v.calls(d) === 'per ring' ? ' *' : ''}`,
-            durationValue(v.at(d, n, 'register')),
-            durationValue(v.at(d, n, 'unregister')),
-          ]),
+          ...v.designs
+            .filter(isPosted)
+            .map((d) => [
+              `${d}${v.calls(d) === 'per ring' ? ' *' : ''}`,
+              durationValue(v.at(d, n, 'register')),
+              durationValue(v.at(d, n, 'unregister')),
+            ]),
         ]),
       );
   } else
@@ -317,7 +326,7 @@ export function registrationSection(lane: LaneResult, largestOnly = false): stri
           ]),
         );
       }
-  if (v.designs.some((d) => v.calls(d) === 'per ring'))
+  if (shown.some((d) => v.calls(d) === 'per ring'))
     out.push(...wrap('*: one call per ring (N calls); the others make one call.'));
   if (v.structOps !== null)
     out.push(
@@ -435,7 +444,7 @@ const SECTIONS: Record<string, (lane: LaneResult, r: Results) => string[]> = {
   registration: (lane) => registrationSection(lane, true),
   'bpf-standin': (lane) => bpfSection(lane),
   patched: patchedSection,
-  memory: memorySection,
+  memory: (lane) => memorySection(lane),
   fuzz: fuzzSection,
 };
 
