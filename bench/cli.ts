@@ -17,7 +17,7 @@ import {
   runCli,
   UsageError,
 } from './args.js';
-import { captureEnvironment, suiteVersion } from './environment.js';
+import { captureEnvironment, finishEnvironment, suiteVersion } from './environment.js';
 import type { BenchOptions } from './lane.js';
 import { LANES } from './lanes/index.js';
 import { DEFAULT_RINGS, MAX_RINGS } from './lanes/registration.js';
@@ -155,7 +155,11 @@ async function main(argv: readonly string[]): Promise<number> {
     suiteVersion(),
   );
   const save = (interrupted: string | null) => {
-    const results = run.results(interrupted);
+    // The load and steal after the run are sampled here, so an interrupted run has them too.
+    const results = {
+      ...run.results(interrupted),
+      environment: finishEnvironment(run.environment),
+    };
     mkdirSync(out, { recursive: true });
     writeAtomic(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
     return results;

@@ -3,6 +3,7 @@
 // file renamed into place), so a reader never sees half a file.
 
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { CpuIdentity, CpuTimes, KernelConfigHighlights, LoadAverage } from './proc.js';
 import type { Summary } from './stats.js';
 
 export const RESULTS_SCHEMA = 'iou-dispatch/results';
@@ -51,6 +52,52 @@ export interface Results {
   readonly finishedAt: string;
   readonly environment: Json;
   readonly lanes: readonly LaneResult[];
+}
+
+/** Load and CPU times at one moment (bench/environment.ts loadSample). */
+export interface LoadSample {
+  readonly at: string;
+  readonly loadavg: LoadAverage | null;
+  /** /proc/stat times summed over the CPUs in `affinity` (all CPUs when it is null). */
+  readonly cpuTimes: CpuTimes | null;
+}
+
+/**
+ * results.environment as bench/environment.ts writes it. Every field is
+ * optional: older results lack the newer ones, and a field that could not
+ * be read is null. Readers go through reports/environment-view.ts.
+ */
+export interface Environment {
+  readonly kernel?: { release?: string; version?: string; machine?: string; arch?: string };
+  readonly ioUring?: Json;
+  readonly ioUringDisabledSysctl?: string | null;
+  /** os.cpus(): the model string and the number of CPUs online. */
+  readonly cpu?: { model?: string | null; count?: number };
+  /** /proc/cpuinfo: vendor, family, model, stepping, microcode. */
+  readonly cpuId?: CpuIdentity | null;
+  /** The CPUs this process may run on (Cpus_allowed_list), sorted. */
+  readonly affinity?: readonly number[] | null;
+  /** os.availableParallelism() (sched_getaffinity's count). */
+  readonly availableParallelism?: number;
+  /** The tightest cgroup v2 cpu.max above this process, in CPUs; null when unlimited. */
+  readonly cgroupCpus?: number | null;
+  readonly memoryBytes?: number;
+  readonly kernelConfig?: KernelConfigHighlights | null;
+  /** /proc/cmdline, whole. */
+  readonly cmdline?: string | null;
+  /** /sys/devices/system/cpu/vulnerabilities/<name>: its full line. */
+  readonly mitigations?: Readonly<Record<string, string>>;
+  /** net.core.bpf_jit_enable. */
+  readonly bpfJit?: 'off' | 'on' | 'on, debug' | null;
+  readonly hypervisor?: string | null;
+  readonly virtualization?: string | null;
+  /** Before the first lane and when the results were written. */
+  readonly load?: { readonly before: LoadSample; readonly after: LoadSample | null };
+  readonly node?: string;
+  readonly suite?: string;
+  /** '<sha>' or '<sha>+dirty' (older form, kept). */
+  readonly gitCommit?: string | null;
+  readonly git?: { readonly commit: string; readonly dirty: boolean } | null;
 }
 
 type Check = (value: unknown, path: string) => string | null;
@@ -118,6 +165,68 @@ const metric = shape({
   summary,
   vsBaseline: (v, p) => (v === null ? null : shape({ baseline: str, ratio: summary })(v, p)),
 });
+/** `check`, or absent (older results), or null (could not be read). */
+const optional =
+  (check: Check): Check =>
+  (v, p) =>
+    v === undefined || v === null ? null : check(v, p);
+const numOrNull: Check = (v, p) => (v === null ? null : num(v, p));
+const cpuTimes = shape({
+  user: num,
+  nice: num,
+  system: num,
+  idle: num,
+  iowait: num,
+  irq: num,
+  softirq: num,
+  steal: num,
+});
+const loadSample = shape({
+  at: str,
+  loadavg: optional(shape({ one: num, five: num, fifteen: num, running: num, tasks: num })),
+  cpuTimes: optional(cpuTimes),
+});
+// Only the fields the stamps and the environment view compute with are checked; the
+// rest (probe, mitigations, versions) are shown as they are, escaped.
+const environment: Check = (v, p) => {
+  if (v === null) return null;
+  if (!isObject(v)) return `${p} must be an object or null`;
+  return shape({
+    cpuId: optional(
+      shape({
+        vendor: strOrNull,
+        family: numOrNull,
+        model: numOrNull,
+        stepping: numOrNull,
+        microcode: strOrNull,
+        modelName: strOrNull,
+        processors: num,
+        hypervisorFlag: bool,
+      }),
+    ),
+    affinity: optional(arrayOf(num)),
+    availableParallelism: optional(num),
+    cgroupCpus: optional(num),
+    kernelConfig: optional(
+      shape({
+        source: str,
+        preempt: strOrNull,
+        preemptDynamic: bool,
+        hz: numOrNull,
+        noHzFull: bool,
+        sanitizers: arrayOf(str),
+        lockdep: bool,
+        debug: arrayOf(str),
+        mitigations: arrayOf(str),
+        bpfJitAlwaysOn: bool,
+      }),
+    ),
+    cmdline: optional(str),
+    bpfJit: optional(oneOf('off', 'on', 'on, debug')),
+    load: optional(shape({ before: loadSample, after: optional(loadSample) })),
+    git: optional(shape({ commit: str, dirty: bool })),
+  })(v, p);
+};
 const lane = shape({
   lane: str,
   status: oneOf('ok', 'skipped', 'failed', 'interrupted'),
@@ -140,7 +249,7 @@ const results = shape({
   options: any,
   startedAt: str,
   finishedAt: str,
-  environment: any,
+  environment,
   lanes: arrayOf(lane),
 });
 

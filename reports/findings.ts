@@ -15,6 +15,7 @@ import type { LaneResult, Metric, Results } from '../bench/results.js';
 import { perRoundDiffs, perRoundRatios, type Summary, summarize } from '../bench/stats.js';
 import { POSTED_DESIGNS } from '../designs/registry.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
+import { threadsCouldRunInParallel } from './caveats.js';
 import { kernelGrid } from './kernel-view.js';
 import { nativeView } from './native-view.js';
 import {
@@ -336,6 +337,15 @@ function standinClaim(r: Results): Claim | null {
   };
 }
 
+/** No sharing result when the lane's threads had fewer CPUs than threads: they took turns. */
+function crowdedClaim(lane: string, threads: number): Claim {
+  return {
+    lane,
+    text: `Sharing across ${threads} threads (${lane} lane): no result, the run had fewer usable CPUs than ${threads}, so its threads took turns instead of running together (stamp at the top).`,
+    figures: [],
+  };
+}
+
 /** One file shared by every thread against a file each, at the largest thread count. */
 function sharingClaim(r: Results, designs: readonly DesignFinding[]): Claim | null {
   const all = designs.flatMap((d) => d.sharing);
@@ -343,6 +353,8 @@ function sharingClaim(r: Results, designs: readonly DesignFinding[]): Claim | nu
   const pairs = all.filter((s) => !seen.has(s.same) && seen.add(s.same));
   const first = pairs[0];
   if (first === undefined) return null;
+  if (!threadsCouldRunInParallel(r, first.threads, 'kernel'))
+    return crowdedClaim('kernel', first.threads);
   const grid = kernelGrid(laneOf(r, 'kernel'));
   const figures: Figure[] = pairs.map((s) => ({
     text: fmtRatio(s.ratio),
@@ -401,6 +413,8 @@ function nativeClaim(r: Results, designs: readonly DesignFinding[]): Claim | nul
   const native = designs.filter((d) => d.nativeSharing !== null);
   const first = native[0]?.nativeSharing;
   if (first == null) return null;
+  if (!threadsCouldRunInParallel(r, first.threads, 'native'))
+    return crowdedClaim('native', first.threads);
   const v = nativeView(laneOf(r, 'native'));
   const name = POSTED_DESIGNS.map((d) => [d.id, d.name] as const);
   const nameOf = (id: string) => name.find(([x]) => x === id)?.[1] ?? id;

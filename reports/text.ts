@@ -10,7 +10,8 @@
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
 import { bpfTables } from './bpf-view.js';
-import { runCaveats, virtualizationOf } from './caveats.js';
+import { runCaveats } from './caveats.js';
+import { environmentLines, runCommit } from './environment-view.js';
 import {
   bytes,
   DIFF_DEF,
@@ -494,17 +495,11 @@ function standinSection(f: Findings): string[] {
 
 /** The commands that rebuild this run from its commit, and whether the tree matched it. */
 function reproduceLines(r: Results): string[] {
-  const e = r.environment as {
-    gitCommit?: string | null;
-    git?: { commit?: string; dirty?: boolean } | null;
-  } | null;
-  const raw = e?.git?.commit ?? e?.gitCommit ?? null;
-  const commit = raw === null ? null : raw.replace(/\+dirty$/, '');
-  const dirty = e?.git?.dirty ?? (raw === null ? null : raw.endsWith('+dirty'));
+  const git = runCommit(r);
   const tree =
-    dirty === null
+    git === null
       ? 'tree state unknown (no git)'
-      : dirty
+      : git.dirty
         ? 'tree was DIRTY: uncommitted changes, the commit alone may not reproduce it'
         : 'tree was clean';
   // The command is broken between words only, with shell continuations.
@@ -521,34 +516,15 @@ function reproduceLines(r: Results): string[] {
   return [
     `reproduce (${tree}):`,
     '  git clone <this repository> iou-dispatch && cd iou-dispatch',
-    `  git checkout ${commit ?? '<commit unknown>'}`,
+    `  git checkout ${git?.commit ?? '<commit unknown>'}`,
     '  npm ci --no-audit --no-fund',
     ...cmd,
   ];
 }
 
 function envLines(r: Results): string[] {
-  const e = r.environment as {
-    kernel?: { release?: string; version?: string; machine?: string };
-    cpu?: { model?: string; count?: number };
-    hypervisor?: string | null;
-    node?: string;
-    gitCommit?: string | null;
-    mitigations?: Record<string, string>;
-  } | null;
-  const vulnerable = Object.entries(e?.mitigations ?? {}).filter(([, v]) =>
-    v.startsWith('Vulnerable'),
-  ).length;
-  const virt = virtualizationOf(r);
-  const lines = [
-    `command: ${r.command.join(' ')}`,
-    `kernel:  ${e?.kernel?.release ?? '?'} ${e?.kernel?.machine ?? ''}`,
-    `         ${e?.kernel?.version ?? ''}`,
-    `cpu:     ${e?.cpu?.model ?? '?'} x${e?.cpu?.count ?? '?'}, hypervisor ${e?.hypervisor ?? 'none'}${virt === null ? '' : `, virtualization ${virt}`}, ${vulnerable} vulnerable`,
-    `suite:   iou-dispatch ${r.suiteVersion}, node ${e?.node ?? '?'}, commit ${e?.gitCommit?.slice(0, 12) ?? 'none'}`,
-    `run:     ${r.startedAt} to ${r.finishedAt}, ${r.complete ? 'complete' : 'INCOMPLETE'}`,
-  ];
-  return lines.flatMap((l) => (l.length <= MAIL_WIDTH ? [l] : wrap(l, MAIL_WIDTH, '         ')));
+  // The environment block is reports/environment-view.ts's (issue 15: one place reads it).
+  return environmentLines(r, MAIL_WIDTH);
 }
 
 /** The headline: one bullet per claim, each wrapped under its bullet. */

@@ -138,8 +138,8 @@ export function structOpsLoad(creds: Creds): LoadBasis | 'EPERM' {
 /** What loading needed, as a verdict says it. */
 export function describeBasis(basis: LoadBasis): string {
   return basis.kind === 'init'
-    ? 'CAP_BPF in init_user_ns'
-    : `a BPF token in userns ${basis.userns}`;
+    ? 'CAP_BPF and CAP_PERFMON in init_user_ns'
+    : `a BPF token in userns ${basis.userns} (CAP_BPF and CAP_PERFMON there)`;
 }
 
 /** What a process held, as a verdict says it. */

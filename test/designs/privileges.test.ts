@@ -185,8 +185,8 @@ describe('verdicts name what the attacker held and needed', () => {
   });
 
   for (const [privilege, needed] of [
-    ['cap-bpf-init', 'CAP_BPF in init_user_ns'],
-    ['token', 'a BPF token in userns 1'],
+    ['cap-bpf-init', 'CAP_BPF and CAP_PERFMON in init_user_ns'],
+    ['token', 'a BPF token in userns 1 (CAP_BPF and CAP_PERFMON there)'],
   ] as const) {
     it(`a hostile ${privilege} that registers first: "needed: ${needed}"`, () => {
       const o = simulate(globalArray, sharedAndHostile(privilege, true));
@@ -202,7 +202,7 @@ describe('verdicts name what the attacker held and needed', () => {
     assert.ok(message !== null);
     assert.match(message, /held prog1 of namespace 1; prog1's owner p1-hostile loaded it/);
     assert.match(message, /held: CAP_BPF\+CAP_PERFMON in init_user_ns/);
-    assert.ok(message.endsWith('needed: CAP_BPF in init_user_ns'), message);
+    assert.ok(message.endsWith('needed: CAP_BPF and CAP_PERFMON in init_user_ns'), message);
   });
 
   it('root in its userns only cannot load, so cannot take a slot', () => {

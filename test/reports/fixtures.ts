@@ -43,6 +43,8 @@ export async function sampleResults(
     environment?: object;
     /** environment.virtualization ('kvm', 'tcg' or junk); absent without it, as in older results. */
     virtualization?: string;
+    /** A --quick run (options.quick, the command); false by default, so no quick stamp. */
+    quick?: boolean;
   } = {},
 ): Promise<Results> {
   const scale = opts.scale ?? 1;
@@ -150,10 +152,11 @@ export async function sampleResults(
     ),
     nativeMetric('per-fd', 'pure', 'shared', 65535, 128, 1, 41),
   ];
+  const quick = opts.quick ?? false;
   const run = new BenchRun(
-    options,
-    { quick: true },
-    ['npm', 'run', 'bench', '--', '--quick'],
+    { ...options, quick },
+    { quick },
+    ['npm', 'run', 'bench', ...(quick ? ['--', '--quick'] : [])],
     {
       ...(opts.environment ?? {
         kernel: { release: '6.18.0-test', version: '#1 SMP', machine: 'x86_64', arch: 'x64' },

@@ -228,6 +228,18 @@ describe('headline figures', () => {
     assert.deepEqual(headlineProblems(report, results), []);
   });
 
+  it('states no sharing result when the threads could not run in parallel', async () => {
+    const base = await sampleResults();
+    const pinned = { ...base, environment: { ...(base.environment as object), affinity: [0] } };
+    const text = findings(pinned as Results).headline.join(' ');
+    assert.match(
+      text,
+      /Sharing across 2 threads \(kernel lane\): no result, the run had fewer usable CPUs/,
+    );
+    assert.match(text, /Sharing across 2 threads \(native lane\): no result/);
+    assert.doesNotMatch(text, /same\/own|3\.000x/);
+  });
+
   it('fails a headline figure that no table prints, or a width no interval has', async () => {
     const { results, report } = await generated();
     const bullet = headlineOf(report).find((b) => b.includes('file-own')) ?? '';

@@ -15,7 +15,7 @@ import { sampleResults } from './fixtures.js';
 
 describe('mail text report', () => {
   it('keeps every line within 80 columns, without tabs', async () => {
-    const r = await sampleResults();
+    const r = await sampleResults({ quick: true });
     const text = textReport(r);
     for (const line of text.split('\n')) {
       assert.ok(line.length <= 80, `too long (${line.length}): ${line}`);
@@ -76,7 +76,7 @@ describe('mail text report', () => {
     assert.ok(text.split('\n').length <= 150, String(text.split('\n').length));
     assert.match(text, /^reproduce \(tree was clean\):$/m);
     assert.match(text, /^ {2}git checkout abc$/m);
-    assert.match(text, /^ {2}npm ci --no-audit --no-fund\n {2}npm run bench -- --quick$/m);
+    assert.ok(text.includes(`\n  npm ci --no-audit --no-fund\n  ${r.command.join(' ')}\n`));
     const env = r.environment as object;
     const dirty = textReport({ ...r, environment: { ...env, gitCommit: 'abc+dirty' } } as typeof r);
     assert.match(dirty, /^reproduce \(tree was DIRTY: .*$/m);
@@ -275,7 +275,7 @@ describe('run caveats', () => {
     const text = textReport(r);
     assert.equal(text.split('\n')[0], TOP);
     for (const line of text.split('\n')) assert.ok(line.length <= 80, line);
-    assert.match(text, /^cpu: .*, hypervisor kvm, virtualization tcg, /m);
+    assert.match(text, /^cpu: .*, hypervisor kvm, virtualization tcg$/m);
     const html = htmlReport(r, [], null);
     const banner = html.indexOf(`<p class="caveat">Caveat: ${esc(TCG_CAVEAT)}</p>`);
     assert.ok(banner > html.indexOf('</h1>'), 'banner after the title');
@@ -309,7 +309,7 @@ describe('run caveats', () => {
     assert.doesNotMatch(benchstatReport(old), /virtualization/);
     assert.deepEqual(runCaveats({ ...old, environment: null }), []);
     const kvm = await sampleResults({ virtualization: 'kvm' });
-    assert.match(textReport(kvm), /, virtualization kvm, /);
+    assert.match(textReport(kvm), /, virtualization kvm$/m);
     assert.match(benchstatReport(kvm), /^virtualization: kvm$/m);
     assert.doesNotMatch(benchstatReport(await sampleResults({ virtualization: 'hvf' })), /virt/);
   });
