@@ -18,6 +18,7 @@ import {
   memorySection,
   modelSection,
   nativeScalingSection,
+  nativeSection,
   nativeThreadsSection,
   registrationSection,
   wrap,
@@ -42,7 +43,11 @@ export function appendixReport(r: Results, textName = 'report.txt'): string {
     if (ok && lane.lane === 'bpf-standin') section.push(...bpfSection(lane, true));
     if (ok && lane.lane === 'registration') section.push(...registrationSection(lane));
     if (ok && lane.lane === 'native')
-      section.push(...nativeThreadsSection(lane), ...nativeScalingSection(lane));
+      section.push(
+        ...nativeSection(lane, true),
+        ...nativeThreadsSection(lane),
+        ...nativeScalingSection(lane),
+      );
     if (ok && lane.lane === 'model') section.push(...modelSection(lane));
     if (ok && lane.lane === 'memory') section.push(...memorySection(lane, true));
     if (ok && lane.lane === 'fuzz')

@@ -175,8 +175,15 @@ export function pct(ratio: number): string {
   return `${p >= 0 ? '+' : ''}${p.toFixed(1)}%`;
 }
 
-/** Stand-ins at one thread whose -same and -own twins measure the same thing: quote the -own one. */
-const isTwinSame = (standin: string) => standin.endsWith('-same');
+/**
+ * The stand-ins the headline quotes: each design's per-request primitive
+ * (DESIGN.md 4, "Kernel stand-ins"). Left to the table: plain NOP (the
+ * baseline), nop-async (the io-wq punt itself, no design lookup), the -same
+ * twin of each -own stand-in (identical at one thread) and fixed-buffer (a
+ * second registered-node lookup beside fixed-own).
+ */
+const isPrimary = (standin: string) =>
+  !['nop', 'nop-async', 'fixed-buffer'].includes(standin) && !standin.endsWith('-same');
 
 /** The stand-in names of the kernel lane without their -same/-own suffix, in lane order. */
 const baseName = (standin: string) => standin.replace(/-(same|own)$/, '');
@@ -243,8 +250,12 @@ function listItems(items: readonly Item[]): string {
       no.length === 1 || widthText(lo.figure) === widthText(hi.figure)
         ? `${widthText(lo.figure)} wide`
         : `${widthText(lo.figure)} to ${widthText(hi.figure)} wide`;
+    const only = no.length === 1 ? no[0] : undefined;
+    // "x (per-ctx; interval 1.2 wide)" rather than two parentheses in a row.
     yes.push(
-      `not resolved: ${no.map((i) => i.name).join(', ')} (interval${no.length > 1 ? 's' : ''} ${span})`,
+      only?.name.endsWith(')') === true
+        ? `not resolved: ${only.name.slice(0, -1)}; interval ${span})`
+        : `not resolved: ${no.map((i) => i.name).join(', ')} (interval${no.length > 1 ? 's' : ''} ${span})`,
     );
   }
   return yes.join('; ');
@@ -314,11 +325,12 @@ function standinClaim(r: Results): Claim | null {
     },
   ];
   const items: Item[] = [];
-  for (const s of grid.standins) {
+  for (const s of grid.standins.filter(isPrimary)) {
     const m = grid.at(s, b, t);
-    if (s === 'nop' || m?.vsBaseline == null || isTwinSame(s)) continue;
-    // Depth 2 of the personality xarray sits between the shallowest and deepest.
-    if (s === 'personality-d2') continue;
+    if (m?.vsBaseline == null) continue;
+    // The deepest personality level measured: the xarray walk at its longest.
+    const deepest = grid.standins.filter((x) => /^personality-d\d+$/.test(x)).at(-1);
+    if (s.startsWith('personality-d') && s !== deepest) continue;
     const f: Figure = {
       text: fmtRatio(m.vsBaseline.ratio),
       kind: 'ratio',
@@ -327,8 +339,10 @@ function standinClaim(r: Results): Claim | null {
       summary: m.vsBaseline.ratio,
     };
     figures.push(f);
-    const what = s === 'nop-async' ? 'nop-async (the io-wq punt of a NOP; no design lookup)' : s;
-    items.push({ name: what, figure: f, resolved: ratioResolved(f.summary) });
+    const designs = String(m.labels.designs ?? '')
+      .split(' ')
+      .join(', ');
+    items.push({ name: `${s} (${designs})`, figure: f, resolved: ratioResolved(f.summary) });
   }
   return {
     lane: 'kernel',

@@ -45,7 +45,8 @@ describe('mail text report', () => {
     const text = f.headline.join(' ');
     assert.match(text, /plain NOP \(68\.\d ns\/request; kernel lane, batch 128, 1 thread\)/);
     // A stand-in ratio is quoted with its interval, never called a design's cost.
-    assert.match(text, /file-own 1\.\d{3}x \[1\.\d{3}\.\.1\.\d{3}\]/);
+    assert.match(text, /file-own \(per-fd\) 1\.\d{3}x \[1\.\d{3}\.\.1\.\d{3}\]/);
+    assert.match(text, /fixed-own \(per-ctx, per-fd-fixed\) 1\.\d{3}x \[/);
     assert.doesNotMatch(text, /global-array 1\.00/);
     // 103 against 101 ns with 1 % noise: inside the 2 % noise band, so not resolved, with its width.
     assert.match(text, /not resolved: [^(]*file-same\/file-own \(intervals? 0\.\d{3}/);
