@@ -109,7 +109,7 @@ export function kernelRatioTable(lane: LaneResult): string[] {
   return [
     '',
     ...wrap(
-      `ns: b${b}, ${t1} thread, median of ${n} rounds ± half its 95% CI; xNOP: over NOP, ${RATIO_DEF} (not ns over ns); other batches: appendix. nop-async is a NOP punted to io-wq (IOSQE_ASYNC): the punt's cost, no design lookup.`,
+      `ns: b${b}, ${t1} thread, median of ${n} rounds ± half its 95% CI; xNOP: over NOP, ${RATIO_DEF}, not ns over ns; nop-async: a NOP punted to io-wq (IOSQE_ASYNC), no design lookup; other batches: appendix`,
     ),
     ...columns([
       ['stand-in', `ns b${b}`, ...threads.map((t) => `xNOP t${t}`)],
