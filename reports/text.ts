@@ -135,9 +135,7 @@ function kernelSharingTable(f: Findings): string[] {
   if (first === undefined) return [];
   return [
     '',
-    ...wrap(
-      `same/own: ${first.threads} threads on one file over a file each, b${first.batch}, ${RATIO_DEF}`,
-    ),
+    ...wrap(`same/own t${first.threads}: one file over one each, b${first.batch}, ${RATIO_DEF}`),
     ...columns([
       ['pair', `same/own t${first.threads}`, 'verdict'],
       ...pairs.map((s) => [`${s.same}/${s.own}`, fmtRatio(s.ratio), ratioVerdict(s.ratio)]),
@@ -293,7 +291,7 @@ export function registrationSection(lane: LaneResult, largestOnly = false): stri
   const out: string[] = [
     '',
     ...wrap(
-      `Time to let N rings name one program and to undo it, median ± half its 95% CI of ${v.rounds} rounds (C designs: their locks, a C grace period${largestOnly ? '; other N, fixes: appendix' : ''}).`,
+      `Time for N rings to name one program, and to undo it: median ± half its 95% CI, ${v.rounds} rounds (C designs${largestOnly ? '; other N, fixes: appendix' : ''})`,
     ),
   ];
   const nameWidth = Math.max(6, ...v.designs.map((d) => d.length + 2));
@@ -434,8 +432,7 @@ function fuzzSection(lane: LaneResult): string[] {
         );
   return [
     '',
-    'safety: ok = held in every run, FAIL = counterexample found, n/a = not',
-    'expressible for the design',
+    'ok = held in every run, FAIL = counterexample found, n/a = not expressible',
     ...fuzzMatrixCompact(report),
     ...replay,
   ];
@@ -568,12 +565,7 @@ export function textReport(
       out.push(...(section[0] === '' ? section.slice(1) : section));
     }
   }
-  out.push(
-    '',
-    ...wrap(
-      `Charts, methodology, raw per-round values: ${htmlName}. Counterexamples, model lane, every batch and thread count, cross-check: ${appendixName}.`,
-    ),
-  );
+  out.push('', ...wrap(`Charts and per-round values: ${htmlName}; all else: ${appendixName}.`));
   return `${out
     .map((l) => l.replaceAll('\t', ' '))
     .flatMap((l) => (l.length <= MAIL_WIDTH ? [l] : wrap(l, MAIL_WIDTH)))
