@@ -1,13 +1,16 @@
 // The BPF stand-in lane's metrics as the table every renderer prints: per
-// shape, ns/request at each batch and what it adds over the same requests
-// with no program attached. Reads results only; measures nothing.
+// shape, ns/request at each batch (medians) and what it adds over the same
+// requests with no program attached: the median of per-round differences
+// with its 95 % interval (findings.ts DIFF_DEF), never a difference of the
+// medians beside it. Reads results only; measures nothing.
 
 import type { LaneResult, Metric } from '../bench/results.js';
 import { perRoundDiffs, summarize } from '../bench/stats.js';
+import { fmtDiff } from './numbers.js';
 
 const sorted = (xs: Iterable<number>) => [...new Set(xs)].sort((a, b) => a - b);
 
-/** Rows per thread count: shape, what it stands in for, a cell per batch, and the ns added at the largest batch. */
+/** Rows per thread count: shape, what it stands in for, a cell per batch, and the ns added at the largest batch (median of per-round differences [95 % CI]). */
 export function bpfTables(
   lane: LaneResult,
   fmt: (m: Metric | undefined) => string,
@@ -30,7 +33,7 @@ export function bpfTables(
       const added =
         m === undefined || base === undefined || base === m
           ? '-'
-          : summarize(perRoundDiffs(m.values, base.values)).median.toFixed(1);
+          : fmtDiff(summarize(perRoundDiffs(m.values, base.values)));
       return [
         s,
         String(m?.labels.designs ?? '') || '-',

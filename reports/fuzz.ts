@@ -4,6 +4,7 @@
 // Reads a fuzz report only.
 
 import { join } from 'node:path';
+import { POSTED_DESIGNS } from '../designs/registry.js';
 import { CORPUS_DIR, corpusFileName, replayCommand } from '../fuzz/corpus.js';
 import type { Counterexample, JobResult } from '../fuzz/engine.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
@@ -99,6 +100,46 @@ export function fuzzMatrixLines(report: FuzzReport): string[] {
           : wrap(`${d} ${PROPERTY_ABBREV[p]}: ${failing.join(', ')}`, 78, '  ');
       }),
     ),
+  ];
+}
+
+/**
+ * One line per FAIL cell of the matrix: the command that replays its saved
+ * counterexample (the file name names the design and the property).
+ */
+export function fuzzFailLines(report: FuzzReport, corpusDir = CORPUS_DIR): string[] {
+  return designsOf(report).flatMap((d) =>
+    propertiesOf(report)
+      .filter((p) => cell(report, d, p) === 'FAIL')
+      .map((p) => replayCommand(join(corpusDir, corpusFileName(d, p)))),
+  );
+}
+
+/** "D3" for the third posted design, "D1+bf" for global-array+bounds-fix: DESIGN.md's numbering. */
+export function designLabel(design: string): string {
+  const [base, variant] = design.split('+') as [string, string | undefined];
+  const i = POSTED_DESIGNS.findIndex((d) => d.name === base);
+  const d = i < 0 ? base : `D${i + 1}`;
+  return variant === undefined
+    ? d
+    : `${d}+${variant
+        .split('-')
+        .map((w) => w[0])
+        .join('')}`;
+}
+
+/**
+ * The matrix turned on its side to fit 80 columns: one row per property
+ * (full name, so no legend), one short column per design, then the key.
+ */
+export function fuzzMatrixCompact(report: FuzzReport): string[] {
+  const designs = designsOf(report);
+  return [
+    ...columns([
+      ['property', ...designs.map(designLabel)],
+      ...propertiesOf(report).map((p) => [p, ...designs.map((d) => cell(report, d, p))]),
+    ]),
+    ...wrap(designs.map((d) => `${designLabel(d)} ${d}`).join(', '), 78, '  '),
   ];
 }
 

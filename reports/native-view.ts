@@ -7,6 +7,7 @@
 import type { LaneResult, Metric, Results } from '../bench/results.js';
 import { perRoundDiffs, perRoundRatios, type Summary, summarize } from '../bench/stats.js';
 import { kernelGrid } from './kernel-view.js';
+import { fmtRatio } from './numbers.js';
 
 export interface NativeView {
   /** Designs (and 'core') in the order measured. */
@@ -42,7 +43,7 @@ export function nativeView(lane: LaneResult | undefined): NativeView {
   };
 }
 
-/** Per round, how much slower every ring using the same programs is than each ring its own. */
+/** Median of per-round ratios: how much slower every ring using the same programs is than each ring its own. */
 export function sharedOverOwn(shared: Metric | undefined, own: Metric | undefined): Summary | null {
   if (shared === undefined || own === undefined) return null;
   return summarize(perRoundRatios(shared.values, own.values));
@@ -71,7 +72,8 @@ export function nativeTable(
       const same = v.at(d, 'pure', 'shared', 1, v.batch, t);
       const own = v.at(d, 'pure', 'own', 1, v.batch, t);
       const ratio = sharedOverOwn(same, own);
-      row.push(fmt(same), fmt(own), ratio === null ? '-' : `${ratio.median.toFixed(2)}x`);
+      // The median of per-round ratios with its interval (findings.ts RATIO_DEF), not a ratio of the cells beside it.
+      row.push(fmt(same), fmt(own), ratio === null ? '-' : fmtRatio(ratio));
     }
     row.push(
       fmt(v.at(d, 'iowq', 'shared', 1, v.batch, 1)),

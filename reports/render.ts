@@ -1,19 +1,21 @@
 // Writes every report of a results file into a directory: report.html,
-// report.txt (mail) and bench.txt (benchstat). Each file is written whole
+// report.txt (mail), its appendix and bench.txt (benchstat). Each file is written whole
 // or not at all.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Results, writeAtomic } from '../bench/results.js';
+import { appendixReport } from './appendix.js';
 import { benchstatReport } from './benchstat.js';
 import { renderCharts } from './charts.js';
 import { htmlReport } from './html.js';
-import { textReport } from './text.js';
+import { APPENDIX_NAME, textReport } from './text.js';
 
 export const REPORT_FILES = {
   html: 'report.html',
   text: 'report.txt',
   benchstat: 'bench.txt',
+  appendix: APPENDIX_NAME,
 } as const;
 
 /** Renders `results` into `dir`; returns the paths written and any note (charts unavailable). */
@@ -24,7 +26,8 @@ export async function renderReports(
   const { charts, error } = await renderCharts(results);
   const files: [string, string][] = [
     [REPORT_FILES.html, htmlReport(results, charts, error)],
-    [REPORT_FILES.text, textReport(results, REPORT_FILES.html)],
+    [REPORT_FILES.text, textReport(results, REPORT_FILES.html, REPORT_FILES.appendix)],
+    [REPORT_FILES.appendix, appendixReport(results, REPORT_FILES.text)],
     [REPORT_FILES.benchstat, benchstatReport(results)],
   ];
   mkdirSync(dir, { recursive: true });

@@ -1,5 +1,6 @@
 // `npm run report -- results.json [--out DIR]`: renders report.html,
-// report.txt and bench.txt from a results file (next to it by default).
+// report.txt, its appendix and bench.txt from a results file (next to it by
+// default).
 
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,8 +10,9 @@ import { readResults } from '../bench/results.js';
 import { renderReports } from './render.js';
 
 const USAGE = `usage: npm run report -- RESULTS.json [--out DIR]
-Renders report.html, report.txt (for mail) and bench.txt (benchstat) from a
-results file, into DIR (default: the results file's directory).`;
+Renders report.html, report.txt (for mail), report-appendix.txt (what the
+mail leaves out) and bench.txt (benchstat) from a results file, into DIR
+(default: the results file's directory).`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

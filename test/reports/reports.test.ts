@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { metric } from '../../bench/lane.js';
+import { appendixReport } from '../../reports/appendix.js';
 import { benchstatReport } from '../../reports/benchstat.js';
 import { bpfTables } from '../../reports/bpf-view.js';
 import { runCaveats, TCG_CAVEAT, virtualizationOf } from '../../reports/caveats.js';
@@ -34,20 +35,56 @@ describe('mail text report', () => {
     for (const line of textReport(r).split('\n')) assert.ok(line.length <= 80, line);
   });
 
-  it('leads with a headline that compares every design to plain NOP', async () => {
+  it('leads with at most six claims, each with its lane and interval, the kernel first', async () => {
     const f = findings(await sampleResults());
+    assert.ok(f.headline.length <= 6);
+    assert.match(
+      f.headline[0] ?? '',
+      /^Kernel 6\.18\.0-test, not probed for IORING_OP_BPF .*stand-in's, not a design's\.$/,
+    );
     const text = f.headline.join(' ');
-    assert.match(text, /a plain NOP costs 68\.\d ns\/request at batch 128/);
-    assert.match(text, /per-fd 1\.4\d-1\.5\dx/);
-    // 103 against 101 ns with 1 % noise: about +1.5 %, inside the 2 % noise band: no difference.
-    assert.match(text, /file-same costs \+\d\.\d% over file-own \(per-fd, within noise\)/);
-    // 120 against 40 ns in every round: called; per-fd-fixed's 35 against 35: not.
+    assert.match(text, /plain NOP \(68\.\d ns\/request; kernel lane, batch 128, 1 thread\)/);
+    // A stand-in ratio is quoted with its interval, never called a design's cost.
+    assert.match(text, /file-own \(per-fd\) 1\.\d{3}x \[1\.\d{3}\.\.1\.\d{3}\]/);
+    assert.match(text, /fixed-own \(per-ctx, per-fd-fixed\) 1\.\d{3}x \[/);
+    assert.doesNotMatch(text, /global-array 1\.00/);
+    // 103 against 101 ns with 1 % noise: inside the 2 % noise band, so not resolved, with its width.
+    assert.match(text, /not resolved: [^(]*file-same\/file-own \(intervals? 0\.\d{3}/);
+    assert.doesNotMatch(text, /file-same\/file-own \d/);
+    // 120 against 40 ns in every round: resolved; per-fd-fixed's 35 against 35: not.
     assert.match(
       text,
-      /instead of its own costs per-fd \+200\.0%; per-fd-fixed: no difference above noise\./,
+      /\(native lane, not the kernel;.* per-fd 3\.000x \[3\.000\.\.3\.000\]; not resolved: per-fd-fixed/,
     );
-    assert.match(text, /per-ctx 7\.5 MiB/);
+    // The io-wq stand-in is the punt, not SRCU.
+    assert.doesNotMatch(text, /SRCU/);
     assert.deepEqual(wrap('a b c', 3), ['a b', 'c']);
+  });
+
+  it('maps each design to its stand-ins and names the designs that share them', async () => {
+    const f = findings(await sampleResults());
+    const row = (d: string) => f.standins.find((s) => s.design === d);
+    assert.deepEqual(row('per-ctx')?.standins, ['fixed']);
+    assert.deepEqual(row('per-ctx')?.sharesWith, ['per-fd-fixed']);
+    assert.deepEqual(row('array-xarray')?.sharesWith, ['global-alloc']);
+    assert.deepEqual(row('per-fd')?.sharesWith, []);
+    assert.match(textReport(await sampleResults()), /^per-fd-fixed +fixed +- +per-ctx$/m);
+  });
+
+  it('keeps the default report within about 150 lines, the fuzz dump in the appendix', async () => {
+    const r = await sampleResults();
+    const text = textReport(r);
+    assert.ok(text.split('\n').length <= 150, String(text.split('\n').length));
+    assert.match(text, /^reproduce \(tree was clean\):$/m);
+    assert.match(text, /^ {2}git checkout abc$/m);
+    assert.ok(text.includes(`\n  npm ci --no-audit --no-fund\n  ${r.command.join(' ')}\n`));
+    const env = r.environment as object;
+    const dirty = textReport({ ...r, environment: { ...env, gitCommit: 'abc+dirty' } } as typeof r);
+    assert.match(dirty, /^reproduce \(tree was DIRTY: .*$/m);
+    const none = textReport({ ...r, environment: { ...env, gitCommit: null } } as typeof r);
+    assert.match(none, /^reproduce \(tree state unknown \(no git\)\):$/m);
+    assert.match(none, /^ {2}git checkout <commit unknown>$/m);
+    assert.doesNotMatch(text, /swimlane|TypeScript model, not the kernel\)/);
   });
 
   it('names each violated property once per design, whatever the caller protocols', async () => {
@@ -81,19 +118,23 @@ describe('mail text report', () => {
         ms: 4,
       },
     };
-    const text = findings({ ...r, lanes: [...r.lanes, fuzz] } as typeof r).headline.join(' ');
-    assert.match(text, /per-ctx use-after-free[;.]/);
-    assert.doesNotMatch(text, /use-after-free, use-after-free/);
+    const f = findings({ ...r, lanes: [...r.lanes, fuzz] } as typeof r);
+    assert.equal(f.designs.find((d) => d.design === 'per-ctx')?.safety, 'use-after-free');
+    // The headline counts them; the matrix names them.
+    assert.match(f.headline.join(' '), /properties violated of 2 checked: .*per-ctx 1,/);
   });
 });
 
 describe('native lane in the reports', () => {
   it('prints the C designs with the cost of every ring naming the same programs', async () => {
-    const text = textReport(await sampleResults());
-    // per-fd: 120 ns with both rings on the same programs, 40 with their own.
-    assert.match(text, /^per-fd +40\.0 +120\.0 +40\.0 +3\.00x +- +110\.0$/m);
-    assert.match(text, /^design +1 +65535\nper-fd +40\.0 +41\.0$/m);
-    assert.match(text, /per-fd \+200\.0%/);
+    const r = await sampleResults();
+    const text = textReport(r);
+    // per-fd: 120 ns with both rings on the same programs, 40 with their own, in every round.
+    assert.match(text, /^per-fd +40\.0 +3\.000x \[3\.000\.\.3\.000\] +- +110\.0$/m);
+    assert.match(text, /per-fd 3\.000x \[3\.000\.\.3\.000\]/);
+    const appendix = appendixReport(r);
+    assert.match(appendix, /^design +t2 same +t2 own\n(.*\n)*per-fd +120\.0 +40\.0$/m);
+    assert.match(appendix, /^design +1 +65535\nper-fd +40\.0 +41\.0$/m);
   });
 
   it('cross-checks each design against its kernel stand-in', async () => {
@@ -118,7 +159,10 @@ describe('native lane in the reports', () => {
       rows.some((x) => x.design === 'core'),
       false,
     );
-    assert.match(textReport(r), /^per-fd +file +30\.0\/3\d\.\d +50\.0\/3\d\.\d +30\.0\/3\d\.\d$/m);
+    assert.match(
+      appendixReport(r),
+      /^per-fd +file +30\.0\/3\d\.\d +50\.0\/3\d\.\d +30\.0\/3\d\.\d$/m,
+    );
     assert.match(htmlReport(r, [], null), /id="cross-check"/);
   });
 });
@@ -160,7 +204,8 @@ describe('BPF stand-in lane in the reports', () => {
     assert.deepEqual(t1?.head, ['shape', 'stands in for', 'b32', 'b128', '+ns b128']);
     assert.deepEqual(t1?.rows, [
       ['none', '-', '70', '68', '-'],
-      ['array', 'global-array', '140', '141', '73.0'],
+      // The median of per-round differences with its interval.
+      ['array', 'global-array', '140', '141', '+73.0ns [+73.0..+73.0]'],
     ]);
   });
 });
