@@ -112,6 +112,7 @@ export interface LaneShift {
 }
 
 export interface Side {
+  readonly quick: boolean;
   readonly kernel: string;
   readonly commit: string;
   readonly label: string;
@@ -154,8 +155,13 @@ function sideOf(r: Results): Side {
   const commit = typeof e.gitCommit === 'string' ? e.gitCommit.slice(0, 12) : 'unknown';
   const dirty = e.gitDirty === true ? '+dirty' : '';
   const o = isObject(r.options) ? r.options : {};
-  const label = `${o.quick === true ? 'quick, ' : ''}${typeof o.rounds === 'number' ? `${o.rounds} rounds` : ''}`;
-  return { kernel: kernelOf(r), commit: `${commit}${dirty}`, label };
+  const label = [
+    o.quick === true ? 'quick' : 'full',
+    typeof o.rounds === 'number' ? `${o.rounds} rounds` : '',
+  ]
+    .filter((x) => x !== '')
+    .join(', ');
+  return { quick: o.quick === true, kernel: kernelOf(r), commit: `${commit}${dirty}`, label };
 }
 
 /**
@@ -386,6 +392,18 @@ export function hasRegression(c: Ok): boolean {
   );
 }
 
+/**
+ * A caveat when either run is a quick one: its few rounds are not citable,
+ * and a whole-lane shift between two runs moves with the machine's load
+ * between them as much as with the code (see README, compare); else null.
+ */
+export function quickCaveat(c: Ok): string | null {
+  const quick = (['base', 'new'] as const).filter((s) => c.sides[s].quick);
+  if (quick.length === 0) return null;
+  const who = quick.length === 2 ? 'both runs are' : `the ${quick[0]} run is`;
+  return `${who} --quick: not citable; few rounds call few metrics, and a lane shift may be the machine's drift between the runs`;
+}
+
 /** One line when a run was under QEMU TCG: its timings are not valid, so nothing is called; else null. */
 export function tcgCaveat(c: Ok): string | null {
   if (c.tcg.length === 0) return null;
@@ -453,15 +471,17 @@ export function verdictLine(c: Ok): string {
 export function compareText(c: Ok, baseName: string, newName: string): string {
   const o = c.options;
   const caveat = tcgCaveat(c);
+  // The verdict first, then what limits it.
   const out: string[] = [
+    verdictLine(c),
     ...(caveat === null ? [] : wrap(`CAVEAT: ${caveat}`, MAIL_WIDTH)),
+    ...(quickCaveat(c) === null ? [] : wrap(`CAVEAT: ${quickCaveat(c)}`, MAIL_WIDTH)),
     ...(c.forced.length === 0
       ? []
       : wrap(
           `FORCED: these runs differ, changes may be the difference: ${c.forced.join('; ')}`,
           MAIL_WIDTH,
         )),
-    verdictLine(c),
   ];
   // Lane-shift regressions are named too, right after the verdict.
   for (const l of c.lanes.filter((x) => x.regression))
@@ -510,22 +530,24 @@ export function compareText(c: Ok, baseName: string, newName: string): string {
   );
   if (shown.length === 0) out.push('  (no metric changed)');
   else {
-    const rows = [['base', '±', 'change', 'new', '±', 'p', 'n']];
+    const rows = [['base', 'change', 'new', 'p', 'n']];
     const labels = ['metric'];
+    const cell = (v: readonly number[], unit: string) =>
+      `${num(median(v), unit)} ${spread(v)}`.trim();
     for (const d of shown) {
       const mark = d.regression
         ? ' REGRESSION'
         : d.improvement
           ? ' improved'
-          : d.informational
-            ? ' (not gating)'
-            : '';
+          : d.informational && d.note?.startsWith('raw') === true
+            ? ' (raw ns)'
+            : d.informational
+              ? ' (not gating)'
+              : '';
       rows.push([
-        num(median(d.base), d.unit),
-        spread(d.base),
+        cell(d.base, d.unit),
         pct(d.change),
-        num(median(d.next), d.unit),
-        spread(d.next),
+        cell(d.next, d.unit),
         d.base.length > 1 ? pText(d.pAdjusted) : 'exact',
         `${d.base.length}/${d.next.length}`,
       ]);

@@ -146,6 +146,7 @@ describe('compare', () => {
     assert.equal(run.status, 1, run.stdout);
     assert.match(firstLines(run.stdout, 2), /regression, exit 1: kernel lane \+\d+\.\d%/);
     assert.match(run.stdout, /too few rounds to call alone/);
+    assert.match(firstLines(run.stdout, 4), /CAVEAT: both runs are --quick: not citable/);
     // The same noise without the shift is no regression.
     const quiet = compare(files(base, same));
     assert.equal(quiet.status, 0, quiet.stdout);
@@ -233,7 +234,7 @@ describe('compare', () => {
       assert.match(run.stderr, pattern);
       const forced = compare([a, b, '--force']);
       assert.equal(forced.status, 0, forced.stdout);
-      assert.match(forced.stdout.split('\n')[0] ?? '', /^FORCED: these runs differ/);
+      assert.match(firstLines(forced.stdout, 6), /\nFORCED: these runs differ/);
     }
     // Where the files were written is not a difference.
     const moved = {
@@ -268,7 +269,8 @@ describe('compare', () => {
       const run = compare(files(a, b));
       assert.equal(run.status, 0, run.stdout);
       const lines = run.stdout.split('\n');
-      assert.equal(lines[0], line);
+      assert.equal(lines[0], 'iou-dispatch compare: not judged (QEMU TCG timings), exit 0');
+      assert.equal(lines[1], line);
       assert.equal(lines.filter((l) => l.includes('QEMU TCG')).length, 2);
       assert.doesNotMatch(run.stdout, /REGRESSION|improved/);
       for (const l of lines) assert.ok(l.length <= 80, l);
