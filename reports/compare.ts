@@ -297,9 +297,18 @@ export function compareResults(
         : !exact && minMannWhitneyP(t.base.length, t.next.length) >= perTestLevel
           ? 'too-little-data'
           : 'same';
-    // A raw change of a metric with a baseline is gated through its ratio, which drift cannot move.
+    // A raw change of a metric with a baseline may be drift of the machine,
+    // which moves the baseline too: it counts only when its ratio to the
+    // baseline moved as far the same way. The ratio need not be significant
+    // itself: when metric and baseline do not drift together (load on 2
+    // cores), the ratio is noisier than either.
+    const ratio = planned.find((r) => r.id === t.id && r.kind === 'ratio');
+    const ratioChange = ratio === undefined ? 0 : median(ratio.next) / median(ratio.base) - 1;
     const drift =
-      t.kind === 'raw' && !t.isBaseline && planned.some((r) => r.id === t.id && r.kind === 'ratio');
+      t.kind === 'raw' &&
+      !t.isBaseline &&
+      ratio !== undefined &&
+      !(Math.abs(ratioChange) > o.threshold && Math.sign(ratioChange) === Math.sign(change));
     const informational = t.informational || drift;
     const worse = t.better === 'lower' ? change > 0 : change < 0;
     const beyond = verdict === 'changed' && Math.abs(change) > o.threshold;
@@ -324,7 +333,7 @@ export function compareResults(
       note: t.informational
         ? `the ${t.lane} lane does not gate`
         : drift
-          ? 'raw ns only: gated by its ratio to its baseline'
+          ? 'raw ns only: its ratio to its baseline did not move as far'
           : null,
     };
   });
@@ -454,7 +463,8 @@ export function verdictLine(c: Ok): string {
   if (c.tcg.length > 0) return 'iou-dispatch compare: not judged (QEMU TCG timings), exit 0';
   const regs = shownDeltas(c).filter((d) => d.regression);
   const laneRegs = c.lanes.filter((l) => l.regression);
-  const n = regs.length + laneRegs.length;
+  // A metric whose raw ns and ratio both regressed is one regression.
+  const n = new Set(regs.map((d) => d.id)).size + laneRegs.length;
   if (n === 0) return 'iou-dispatch compare: no regression, exit 0';
   const first = laneRegs[0];
   const top = regs[0];

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { metric } from '../../bench/lane.js';
 import type { Metric, Results } from '../../bench/results.js';
 import { seededRandom } from '../../bench/stats.js';
-import { compareHtml, compareResults, compareText } from '../../reports/compare.js';
+import { compareHtml, compareResults, compareText, verdictLine } from '../../reports/compare.js';
 import { sampleResults } from './fixtures.js';
 
 const CLI = fileURLToPath(new URL('../../reports/compare-cli.js', import.meta.url));
@@ -92,6 +92,34 @@ describe('compare', () => {
       assert.match(run.stdout, /\+20\.\d%/);
       for (const line of run.stdout.split('\n')) assert.ok(line.length <= 80, line);
     }
+  });
+
+  it('a slowdown whose ratio is blurred by a noisy baseline is still caught on its raw ns', async () => {
+    // kernel/nop/b128/t1 off by up to ±40 % each round, in both runs: the
+    // ratios to it are too noisy to call, the planted metric's own ns are not.
+    const rand = seededRandom(5);
+    const noisyNop = (r: Results) =>
+      withValues(r, (m) =>
+        m.id === 'kernel/nop/b128/t1'
+          ? m.values.map((v) => v * (1 + (rand() - 0.5) * 0.8))
+          : m.values,
+      );
+    const base = noisyNop(await sampleResults({ seed: 1 }));
+    const target = 'kernel/file-same/b128/t1';
+    const planted = withValues(noisyNop(await sampleResults({ seed: 3 })), (m) =>
+      m.id === target ? m.values.map((v) => v * 1.2) : m.values,
+    );
+    const c = compareResults(base, planted);
+    assert.ok(c.ok);
+    const [raw, ratio] = ['raw', 'ratio'].map((k) =>
+      c.deltas.find((d) => d.id === target && d.kind === k),
+    );
+    assert.equal(ratio?.verdict, 'same', 'the ratio is too noisy to call');
+    assert.ok(raw?.regression, 'the raw ns are called, and the ratio moved as far');
+    assert.match(
+      verdictLine(c),
+      /^iou-dispatch compare: 1 regression, exit 1: kernel\/file-same\/b128\/t1 \+20/,
+    );
   });
 
   it('heads the columns with base and new kernel and commit', async () => {
