@@ -461,29 +461,44 @@ function shownDeltas(c: Ok): MetricDelta[] {
 /** The first line: the verdict, and the largest regression by name. */
 export function verdictLine(c: Ok): string {
   if (c.tcg.length > 0) return 'iou-dispatch compare: not judged (QEMU TCG timings), exit 0';
-  const regs = shownDeltas(c).filter((d) => d.regression);
-  const laneRegs = c.lanes.filter((l) => l.regression);
-  // A metric whose raw ns and ratio both regressed is one regression.
-  const n = new Set(regs.map((d) => d.id)).size + laneRegs.length;
+  const n = regressionNames(c).length;
   if (n === 0) return 'iou-dispatch compare: no regression, exit 0';
-  const first = laneRegs[0];
-  const top = regs[0];
-  const named =
-    top !== undefined
-      ? `${deltaLabel(top)} ${pct(top.change)}`
-      : first !== undefined
-        ? `${laneLabel(first)} lane ${pct(first.change)}`
-        : '';
-  return `iou-dispatch compare: ${n} regression${n === 1 ? '' : 's'}, exit 1: ${named}`;
+  return `iou-dispatch compare: ${n} regression${n === 1 ? '' : 's'}, exit 1`;
+}
+
+/**
+ * Each regression in one short line, lanes first, then metrics largest first;
+ * a metric whose raw ns and ratio both regressed is one regression.
+ */
+export function regressionNames(c: Ok): string[] {
+  if (c.tcg.length > 0) return [];
+  const lanes = c.lanes
+    .filter((l) => l.regression)
+    .map(
+      (l) =>
+        `${laneLabel(l)} lane as a whole ${pct(l.change)} [${pct(l.ci95[0])}, ${pct(l.ci95[1])}]`,
+    );
+  const seen = new Set<string>();
+  const metrics: string[] = [];
+  for (const d of shownDeltas(c).filter((x) => x.regression)) {
+    if (seen.has(d.id)) continue;
+    seen.add(d.id);
+    metrics.push(`${deltaLabel(d)} ${pct(d.change)}`);
+  }
+  return [...lanes, ...metrics];
 }
 
 /** The comparison as text, at most 80 columns, in the robot's order: verdict, sides, lanes, changes. */
 export function compareText(c: Ok, baseName: string, newName: string): string {
   const o = c.options;
   const caveat = tcgCaveat(c);
-  // The verdict first, then what limits it.
+  // Every regression named right under the verdict (at most 10; the table has all).
+  const names = regressionNames(c);
+  // The verdict first, each regression under it, then what limits them.
   const out: string[] = [
     verdictLine(c),
+    ...names.slice(0, 10).map((x) => `  ${x}`.slice(0, MAIL_WIDTH)),
+    ...(names.length > 10 ? [`  and ${names.length - 10} more below`] : []),
     ...(caveat === null ? [] : wrap(`CAVEAT: ${caveat}`, MAIL_WIDTH)),
     ...(quickCaveat(c) === null ? [] : wrap(`CAVEAT: ${quickCaveat(c)}`, MAIL_WIDTH)),
     ...(c.forced.length === 0
@@ -493,11 +508,6 @@ export function compareText(c: Ok, baseName: string, newName: string): string {
           MAIL_WIDTH,
         )),
   ];
-  // Lane-shift regressions are named too, right after the verdict.
-  for (const l of c.lanes.filter((x) => x.regression))
-    out.push(
-      `  ${laneLabel(l)} lane as a whole ${pct(l.change)} [${pct(l.ci95[0])}, ${pct(l.ci95[1])}]`,
-    );
   const sideHead = columns([
     ['', 'base', 'new'],
     ['kernel', c.sides.base.kernel, c.sides.new.kernel],
