@@ -35,7 +35,7 @@ import {
   quantile,
   seededRandom,
 } from '../bench/stats.js';
-import { virtualizationOf } from './caveats.js';
+import { runCaveats, TCG_CAVEAT, virtualizationOf } from './caveats.js';
 import { esc } from './html.js';
 import { columns, MAIL_WIDTH, wrap } from './text.js';
 
@@ -132,6 +132,8 @@ export type Comparison =
       /** What differs between the runs when --force made them comparable anyway; empty otherwise. */
       readonly forced: readonly string[];
       readonly sides: { readonly base: Side; readonly new: Side };
+      /** Each run's own caveats (reports/caveats.ts) other than TCG, which compare states itself. */
+      readonly runCaveats: { readonly base: readonly string[]; readonly new: readonly string[] };
     };
 
 type Ok = Extract<Comparison, { ok: true }>;
@@ -391,6 +393,10 @@ export function compareResults(
     tcg,
     forced: diffs,
     sides: { base: sideOf(base), new: sideOf(next) },
+    runCaveats: {
+      base: runCaveats(base).filter((x) => x !== TCG_CAVEAT),
+      new: runCaveats(next).filter((x) => x !== TCG_CAVEAT),
+    },
   };
 }
 
@@ -501,6 +507,9 @@ export function compareText(c: Ok, baseName: string, newName: string): string {
     ...(names.length > 10 ? [`  and ${names.length - 10} more below`] : []),
     ...(caveat === null ? [] : wrap(`CAVEAT: ${caveat}`, MAIL_WIDTH)),
     ...(quickCaveat(c) === null ? [] : wrap(`CAVEAT: ${quickCaveat(c)}`, MAIL_WIDTH)),
+    ...(['base', 'new'] as const).flatMap((side) =>
+      c.runCaveats[side].flatMap((x) => wrap(`CAVEAT (${side} run): ${x}`, MAIL_WIDTH)),
+    ),
     ...(c.forced.length === 0
       ? []
       : wrap(
