@@ -183,6 +183,9 @@ describe('compare', () => {
     );
     assert.match(run.stdout, /too few rounds to call alone/);
     assert.match(firstLines(run.stdout, 4), /CAVEAT: both runs are --quick: not citable/);
+    const html = compareHtml(c, 'a', 'b');
+    assert.match(html, /<strong>iou-dispatch compare: 1 regression, exit 1<\/strong>/);
+    assert.match(html, /too few rounds/);
     // The same noise without the shift is no regression.
     const quiet = compare(files(base, same));
     assert.equal(quiet.status, 0, quiet.stdout);
