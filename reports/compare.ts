@@ -552,7 +552,7 @@ export function compareText(c: Ok, baseName: string, newName: string): string {
   out.push(
     '',
     ...wrap(
-      `Metrics: ${c.deltas.length} tests (raw ns, and ratio to the lane's baseline in the same rounds, shown as "/nop"); ${shown.length} changed, ${same} no change, ${tooLittle} too few rounds to call alone. Changed means Holm-adjusted Mann-Whitney p < ${o.alpha} over ${family} tests and beyond ${(o.noiseBand * 100).toFixed(0)}%; a regression also exceeds ${(o.threshold * 100).toFixed(0)}%. ± is half the interquartile range.`,
+      `Metrics: ${c.deltas.length} tests (raw ns, and ratio to the lane's baseline in the same rounds, shown as "/nop", "/none", "/core"); ${shown.length} changed, ${same} no change, ${tooLittle} too few rounds to call alone. Changed means Holm-adjusted Mann-Whitney p < ${o.alpha} over ${family} tests and beyond ${(o.noiseBand * 100).toFixed(0)}%; a regression also exceeds ${(o.threshold * 100).toFixed(0)}%. ± is half the interquartile range.`,
       MAIL_WIDTH,
     ),
     '',
