@@ -181,7 +181,7 @@ describe('compare', () => {
       firstLines(run.stdout, 2),
       /regression, exit 1\n {2}kernel lane as a whole \+\d+\.\d%/,
     );
-    assert.match(run.stdout, /too few rounds\s+to call alone/);
+    assert.match(run.stdout, /too few rounds\s+to\s+call\s+alone/);
     assert.match(firstLines(run.stdout, 4), /CAVEAT: both runs are --quick: not citable/);
     const html = compareHtml(c, 'a', 'b');
     assert.match(html, /<strong>iou-dispatch compare: 1 regression, exit 1<\/strong>/);
