@@ -416,7 +416,16 @@ export function quickCaveat(c: Ok): string | null {
   const quick = (['base', 'new'] as const).filter((s) => c.sides[s].quick);
   if (quick.length === 0) return null;
   const who = quick.length === 2 ? 'both runs are' : `the ${quick[0]} run is`;
-  return `${who} --quick: not citable; few rounds call few metrics, and a lane shift may be the machine's drift between the runs`;
+  return `${who} --quick: few rounds call few metrics, and a lane shift may be the machine's drift between the runs`;
+}
+
+/** Each run's own caveats, "(both runs)" once for one both have, else "(base run)" or "(new run)". */
+export function sideCaveats(c: Ok): string[] {
+  const { base, new: next } = c.runCaveats;
+  return [
+    ...base.map((x) => `(${next.includes(x) ? 'both runs' : 'base run'}): ${x}`),
+    ...next.filter((x) => !base.includes(x)).map((x) => `(new run): ${x}`),
+  ];
 }
 
 /** One line when a run was under QEMU TCG: its timings are not valid, so nothing is called; else null. */
@@ -507,9 +516,7 @@ export function compareText(c: Ok, baseName: string, newName: string): string {
     ...(names.length > 10 ? [`  and ${names.length - 10} more below`] : []),
     ...(caveat === null ? [] : wrap(`CAVEAT: ${caveat}`, MAIL_WIDTH)),
     ...(quickCaveat(c) === null ? [] : wrap(`CAVEAT: ${quickCaveat(c)}`, MAIL_WIDTH)),
-    ...(['base', 'new'] as const).flatMap((side) =>
-      c.runCaveats[side].flatMap((x) => wrap(`CAVEAT (${side} run): ${x}`, MAIL_WIDTH)),
-    ),
+    ...sideCaveats(c).flatMap((x) => wrap(`CAVEAT ${x}`, MAIL_WIDTH)),
     ...(c.forced.length === 0
       ? []
       : wrap(
@@ -633,6 +640,8 @@ export function compareHtml(c: Ok, baseName: string, newName: string): string {
     .join('\n');
   const banners = [
     tcgCaveat(c),
+    quickCaveat(c),
+    ...sideCaveats(c),
     c.forced.length > 0 ? `forced: the runs differ: ${c.forced.join('; ')}` : null,
   ]
     .filter((x): x is string => x !== null)

@@ -182,10 +182,14 @@ describe('compare', () => {
       /regression, exit 1\n {2}kernel lane as a whole \+\d+\.\d%/,
     );
     assert.match(run.stdout, /too few rounds\s+to\s+call\s+alone/);
-    assert.match(firstLines(run.stdout, 4), /CAVEAT: both runs are --quick: not citable/);
+    assert.match(
+      firstLines(run.stdout, 4),
+      /CAVEAT: both runs are --quick: few rounds call few metrics/,
+    );
     const html = compareHtml(c, 'a', 'b');
     assert.match(html, /<strong>iou-dispatch compare: 1 regression, exit 1<\/strong>/);
     assert.match(html, /too few rounds/);
+    assert.match(html, /Caveat: both runs are --quick/);
     // The same noise without the shift is no regression.
     const quiet = compare(files(base, same));
     assert.equal(quiet.status, 0, quiet.stdout);
@@ -227,6 +231,16 @@ describe('compare', () => {
     const run = compare(files(base, next));
     assert.equal(run.status, 0, run.stdout);
     assert.match(run.stdout, /model\/per-ctx\/n16 \(not gating\)/);
+  });
+
+  it("states each run's own caveat once, saying which run it is about", async () => {
+    const c = compareResults(await sampleResults({ seed: 1 }), await sampleResults({ seed: 3 }));
+    assert.ok(c.ok);
+    assert.deepEqual(sideCaveats({ ...c, runCaveats: { base: ['x', 'y'], new: ['y', 'z'] } }), [
+      '(base run): x',
+      '(both runs): y',
+      '(new run): z',
+    ]);
   });
 
   it('reports an improvement without failing', async () => {
