@@ -13,6 +13,7 @@ import {
   compareResults,
   compareText,
   regressionNames,
+  sideCaveats,
   verdictLine,
 } from '../../reports/compare.js';
 import { sampleResults } from './fixtures.js';
