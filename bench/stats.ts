@@ -235,3 +235,90 @@ export function compareSamples(
     called: significant && aboveNoise,
   };
 }
+
+/**
+ * Holm's step-down adjusted p-values (Holm 1979): with m tests sorted by p,
+ * the i-th smallest becomes max over j <= i of min(1, (m - j + 1) p_j). A
+ * test is significant at family-wise level alpha when its adjusted p < alpha;
+ * the chance of any false call across the whole family stays below alpha.
+ */
+export function holmAdjust(pValues: readonly number[]): number[] {
+  const m = pValues.length;
+  const order = pValues.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(m);
+  let running = 0;
+  order.forEach(([p, i], k) => {
+    running = Math.max(running, Math.min(1, (m - k) * p));
+    out[i] = running;
+  });
+  return out;
+}
+
+/**
+ * The smallest two-sided p mannWhitney() can return for samples of m and n
+ * values: 2 / C(m + n, m) in the exact test (every value of one sample below
+ * every value of the other). Above the level a test needs, the test cannot
+ * call a change whatever the data: too little data, not "no change".
+ */
+export function minMannWhitneyP(m: number, n: number): number {
+  if (m === 0 || n === 0) return 1;
+  if (m > 25 || n > 25) return 0;
+  let c = 1;
+  for (let k = 1; k <= Math.min(m, n); k++) c = (c * (Math.max(m, n) + k)) / k;
+  return Math.min(1, 2 / c);
+}
+
+export interface GroupShift {
+  /** Geometric mean over the group's series of median(after)/median(before), minus 1. */
+  readonly change: number;
+  /** 95 % bootstrap interval of that change, resampling whole rounds. */
+  readonly ci95: readonly [number, number];
+  /** Series in the group. */
+  readonly series: number;
+}
+
+const geomeanOfMedianRatios = (
+  before: readonly (readonly number[])[],
+  after: readonly (readonly number[])[],
+  pickBefore: readonly number[],
+  pickAfter: readonly number[],
+): number => {
+  let logSum = 0;
+  before.forEach((b, s) => {
+    const a = after[s] as readonly number[];
+    const mb = median(pickBefore.map((r) => b[r] as number));
+    const ma = median(pickAfter.map((r) => a[r] as number));
+    logSum += Math.log(ma / mb);
+  });
+  return Math.exp(logSum / before.length) - 1;
+};
+
+/**
+ * The shift of a whole group of series measured in the same interleaved
+ * rounds (one lane of one run): the geometric mean of the per-series ratios
+ * of medians, after over before, with a 95 % bootstrap interval that
+ * resamples whole rounds of each run (the series of one round share that
+ * round's machine state, so they are resampled together). Series are
+ * aligned by index; each is cut to the rounds every series has.
+ */
+export function groupShift(
+  before: readonly (readonly number[])[],
+  after: readonly (readonly number[])[],
+  seed = 11,
+): GroupShift {
+  const series = Math.min(before.length, after.length);
+  const b = before.slice(0, series);
+  const a = after.slice(0, series);
+  const nb = Math.min(...b.map((v) => v.length));
+  const na = Math.min(...a.map((v) => v.length));
+  if (series === 0 || nb === 0 || na === 0)
+    return { change: Number.NaN, ci95: [Number.NaN, Number.NaN], series };
+  const all = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const change = geomeanOfMedianRatios(b, a, all(nb), all(na));
+  const rand = seededRandom(seed);
+  const pick = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * n));
+  const boot: number[] = [];
+  for (let i = 0; i < BOOTSTRAP_RESAMPLES; i++)
+    boot.push(geomeanOfMedianRatios(b, a, pick(nb), pick(na)));
+  return { change, ci95: [quantile(boot, 0.025), quantile(boot, 0.975)], series };
+}

@@ -1,7 +1,7 @@
-// `npm run compare -- BASE.json NEW.json`: per metric % change, interval
-// and significance; exit 1 when a significant change beyond the threshold
-// is a regression, 0 otherwise (always when a run was under QEMU TCG, whose
-// timings are not valid), 2 when the files cannot be compared.
+// `npm run compare -- BASE.json NEW.json`: verdict first, then each lane's
+// shift and the metrics that changed; exit 1 on a regression, 0 otherwise
+// (always when a run was under QEMU TCG, whose timings are not valid), 2
+// when the files cannot be compared or the runs differ (unless --force).
 
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -9,16 +9,25 @@ import { parseArgs } from 'node:util';
 import { parsePositive, runCli, UsageError } from '../bench/args.js';
 import { checkOutDir } from '../bench/out-dir.js';
 import { readResults, writeAtomic } from '../bench/results.js';
-import { compareHtml, compareResults, compareText, DEFAULT_COMPARE } from './compare.js';
+import {
+  compareHtml,
+  compareResults,
+  compareText,
+  DEFAULT_COMPARE,
+  hasRegression,
+} from './compare.js';
 
 const USAGE = `usage: npm run compare -- BASE.json NEW.json [options]
-Compares two results files metric by metric. Exit 1 when a regression is
-found, 0 when none or when either run was under QEMU TCG (timings not
-valid), 2 when the files cannot be compared. The registration lane's
-metrics (single slow-path calls, and a kernel RCU grace period) are shown
-but never counted.
+Compares two results files: each timed metric's raw values and its
+per-round ratio to its lane's baseline (Mann-Whitney, Holm-corrected over
+all tests), and each lane as a whole (geometric mean, bootstrap interval).
+Exit 1 when a regression is found, 0 when none or when either run was under
+QEMU TCG (timings not valid), 2 when the files cannot be compared or were
+made with different options, lanes or kernels. The registration, model and
+memory lanes are shown but never set the exit code.
   --threshold PCT   a regression must be larger than this (default 5)
-  --noise PCT       changes below this are noise, shown as ~ (default 2)
+  --noise PCT       changes below this are noise, not called (default 2)
+  --force           compare runs whose options, lanes or kernel differ
   --out DIR         also write compare.txt and compare.html there
   -h, --help        this text`;
 
@@ -29,6 +38,7 @@ function main(argv: string[]): number {
       threshold: { type: 'string', default: String(DEFAULT_COMPARE.threshold * 100) },
       noise: { type: 'string', default: String(DEFAULT_COMPARE.noiseBand * 100) },
       out: { type: 'string' },
+      force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -54,8 +64,14 @@ function main(argv: string[]): number {
     ...DEFAULT_COMPARE,
     threshold,
     noiseBand,
+    force: values.force === true,
   });
-  if (!c.ok) throw new UsageError(`cannot compare ${basePath} and ${newPath}: ${c.reason}`);
+  if (!c.ok)
+    throw new UsageError(
+      c.refused
+        ? `refusing to compare ${basePath} and ${newPath}: ${c.reason} (--force to compare anyway)`
+        : `cannot compare ${basePath} and ${newPath}: ${c.reason}`,
+    );
   const [a, b] = [basename(basePath), basename(newPath)];
   const text = compareText(c, a, b);
   process.stdout.write(text);
@@ -66,7 +82,7 @@ function main(argv: string[]): number {
   }
   // A TCG run's timings are not valid: it never fails the comparison.
   if (c.tcg.length > 0) return 0;
-  return c.deltas.some((d) => d.regression) ? 1 : 0;
+  return hasRegression(c) ? 1 : 0;
 }
 
 runCli('compare', () => main(process.argv.slice(2)));

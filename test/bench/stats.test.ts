@@ -3,8 +3,11 @@ import { describe, it } from 'node:test';
 import {
   bootstrapCi,
   compareSamples,
+  groupShift,
+  holmAdjust,
   mannWhitney,
   median,
+  minMannWhitneyP,
   perRoundDiffs,
   perRoundRatios,
   quantile,
@@ -108,5 +111,53 @@ describe('calling a change', () => {
     assert.equal(c.change, 0);
     assert.equal(c.called, false);
     assert.ok(c.p > 0.5);
+  });
+});
+
+describe('multiple comparisons', () => {
+  it("Holm's step-down: the smallest p times m, then (m - 1), kept monotone", () => {
+    // m = 4: 0.01*4 = 0.04, 0.02*3 = 0.06, 0.03*2 = 0.06, 0.5*1 = 0.5.
+    const adj = holmAdjust([0.03, 0.01, 0.5, 0.02]);
+    for (const [i, want] of [0.06, 0.04, 0.5, 0.06].entries()) close(adj[i] as number, want);
+    // 0.8 * 2 is capped at 1, and 0.9 may not fall below it.
+    assert.deepEqual(holmAdjust([0.9, 0.8]), [1, 1]);
+    assert.deepEqual(holmAdjust([]), []);
+  });
+
+  it('knows when a Mann-Whitney test cannot reach a level: 5 against 5 rounds', () => {
+    close(minMannWhitneyP(5, 5), 2 / 252);
+    close(minMannWhitneyP(3, 4), 2 / 35);
+    // The smallest p it can return is what mannWhitney gives for fully separated samples.
+    close(mannWhitney([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]).p, minMannWhitneyP(5, 5));
+    assert.equal(minMannWhitneyP(0, 5), 1);
+  });
+});
+
+describe('group shift', () => {
+  const rand = (seed: number) => {
+    let s = seed;
+    return () => {
+      s = (s * 16807) % 2147483647;
+      return s / 2147483647;
+    };
+  };
+  const series = (seed: number, scale: number) => {
+    const r = rand(seed);
+    return Array.from({ length: 40 }, (_, k) =>
+      Array.from({ length: 5 }, () => (50 + k) * scale * (1 + (r() - 0.5) * 0.16)),
+    );
+  };
+
+  it('recovers a shift planted on every series, with an interval that holds it', () => {
+    const s = groupShift(series(1, 1), series(2, 1.1));
+    assert.equal(s.series, 40);
+    assert.ok(Math.abs(s.change - 0.1) < 0.02, String(s.change));
+    assert.ok(s.ci95[0] < 0.1 && s.ci95[1] > 0.1 && s.ci95[0] > 0.05, JSON.stringify(s.ci95));
+  });
+
+  it('gives an interval around zero when nothing moved', () => {
+    const s = groupShift(series(1, 1), series(2, 1));
+    assert.ok(s.ci95[0] < 0 && s.ci95[1] > 0, JSON.stringify(s));
+    assert.ok(Number.isNaN(groupShift([], []).change));
   });
 });
