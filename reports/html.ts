@@ -12,7 +12,7 @@ import { bpfTables } from './bpf-view.js';
 import { runCaveats } from './caveats.js';
 import type { ChartImage } from './charts.js';
 import { environmentGroups, environmentOf, runCommit } from './environment-view.js';
-import { bytes, findings, pct } from './findings.js';
+import { bytes, findings, pct, type StandinRow } from './findings.js';
 import { fuzzHtml } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
 import { crossCheck, nativeTable, nativeView } from './native-view.js';
@@ -91,14 +91,7 @@ function pctCell(s: Summary): string {
 }
 
 /** The designs that share a stand-in, when findings carry the table (i15-text's standinTable). */
-interface StandinRowLike {
-  readonly design: string;
-  readonly standins: readonly string[];
-  readonly shapes: readonly string[];
-  readonly sharesWith: readonly string[];
-}
-
-function standinSection(rows: readonly StandinRowLike[] | undefined): string {
+function standinSection(rows: readonly StandinRow[] | undefined): string {
   if (rows === undefined || rows.length === 0) return '';
   return `<h3>What stands in for each design on this kernel</h3>
 <p class="note">Designs measured through the very same stand-ins have one result between them, not two.</p>
@@ -136,7 +129,7 @@ function findingsSection(r: Results): string {
 <ul class="headline">
 ${f.headline.map((h) => `<li>${esc(h)}</li>`).join('\n')}
 </ul>
-${standinSection((f as { standins?: readonly StandinRowLike[] }).standins)}
+${standinSection(f.standins)}
 ${table(
   [
     'design',
