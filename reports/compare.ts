@@ -196,15 +196,12 @@ function changeInterval(before: readonly number[], after: readonly number[]): [n
   return [quantile(boot, 0.025), quantile(boot, 0.975)];
 }
 
-interface Planned {
-  readonly id: string;
-  readonly lane: string;
-  readonly kind: 'raw' | 'ratio';
-  readonly baseline: string | null;
-  readonly unit: string;
-  readonly better: 'lower' | 'higher';
-  readonly base: readonly number[];
-  readonly next: readonly number[];
+/** A test before it is run: the delta's inputs, and how it may gate. */
+interface Planned
+  extends Pick<
+    MetricDelta,
+    'id' | 'lane' | 'kind' | 'baseline' | 'unit' | 'better' | 'base' | 'next'
+  > {
   readonly informational: boolean;
   /** A baseline metric the ratio tests divide by: its raw test gates. */
   readonly isBaseline: boolean;
