@@ -9,20 +9,12 @@ import { describe, it } from 'node:test';
 import { metric } from '../../bench/lane.js';
 import type { LaneResult, Results } from '../../bench/results.js';
 import { benchName, benchstatReport, keyValueName } from '../../reports/benchstat.js';
-import { sampleResults } from './fixtures.js';
+import { okLane, sampleResults } from './fixtures.js';
 
 /** `r` with a model lane and a patched lane that also counts bytes, as real runs have. */
 async function withExtraLanes(): Promise<Results> {
   const r = await sampleResults();
-  const lane = (name: string, metrics: LaneResult['metrics']): LaneResult => ({
-    lane: name,
-    status: 'ok',
-    reason: null,
-    durationMs: 1,
-    notes: [],
-    metrics,
-    details: null,
-  });
+  const lane = (name: string, metrics: LaneResult['metrics']) => okLane(name, metrics);
   const model = lane('model', [
     metric(
       {

@@ -16,7 +16,7 @@ import {
   sideCaveats,
   verdictLine,
 } from '../../reports/compare.js';
-import { sampleResults } from './fixtures.js';
+import { okLane, sampleResults } from './fixtures.js';
 
 const CLI = fileURLToPath(new URL('../../reports/compare-cli.js', import.meta.url));
 
@@ -206,18 +206,7 @@ describe('compare', () => {
       );
       return {
         ...r,
-        lanes: [
-          ...r.lanes,
-          {
-            lane: 'model',
-            status: 'ok',
-            reason: null,
-            durationMs: 1,
-            notes: [],
-            metrics: [m],
-            details: null,
-          },
-        ],
+        lanes: [...r.lanes, okLane('model', [m])],
       };
     };
     const base = withModel(await sampleResults({ seed: 1 }), 1, 1);

@@ -2,7 +2,7 @@
 // numbers from a seeded generator, so the tests never depend on a real run.
 
 import { type BenchOptions, metric } from '../../bench/lane.js';
-import type { Metric, Results } from '../../bench/results.js';
+import type { Json, LaneResult, Metric, Results } from '../../bench/results.js';
 import { BenchRun } from '../../bench/runner.js';
 import { seededRandom } from '../../bench/stats.js';
 import { globalArray } from '../../designs/global-array.js';
@@ -19,6 +19,27 @@ const options: BenchOptions = {
   durationMs: 10,
   libbpf: null,
 };
+
+/** A lane that ran: its metrics, notes and details, as a lane writes them. */
+export function okLane(
+  lane: string,
+  metrics: readonly Metric[],
+  more: {
+    readonly notes?: readonly string[];
+    readonly details?: Json;
+    readonly durationMs?: number;
+  } = {},
+): LaneResult {
+  return {
+    lane,
+    status: 'ok',
+    reason: null,
+    durationMs: more.durationMs ?? 1,
+    notes: more.notes ?? [],
+    metrics,
+    details: more.details ?? null,
+  };
+}
 
 /** Per-round values around `center` with about 1 % noise. */
 export function noisy(center: number, rounds: number, seed: number): number[] {

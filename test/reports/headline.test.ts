@@ -15,7 +15,7 @@ import { perRoundDiffs, perRoundRatios, summarize } from '../../bench/stats.js';
 import { findings } from '../../reports/findings.js';
 import { diffResolved, ratioResolved } from '../../reports/numbers.js';
 import { renderReports } from '../../reports/render.js';
-import { noisy, sampleResults } from './fixtures.js';
+import { noisy, okLane, sampleResults } from './fixtures.js';
 
 /** A BPF stand-in lane: 'array' clearly above no program, 'hash' inside the noise. */
 function bpfLane(): LaneResult {
@@ -41,15 +41,7 @@ function bpfLane(): LaneResult {
         m('hash', 'array-xarray global-alloc', noisy(90.5, 12, 500 + t * 10 + b)),
       );
     }
-  return {
-    lane: 'bpf-standin',
-    status: 'ok',
-    reason: null,
-    durationMs: 1,
-    notes: [],
-    metrics,
-    details: null,
-  };
+  return okLane('bpf-standin', metrics);
 }
 
 const skippedPatched: LaneResult = {

@@ -21,7 +21,7 @@ import {
 } from '../../reports/charts.js';
 import { findings } from '../../reports/findings.js';
 import { esc, htmlReport } from '../../reports/html.js';
-import { sampleResults } from './fixtures.js';
+import { okLane, sampleResults } from './fixtures.js';
 
 /** A bpf-standin lane: no program, and an array program that costs about 2x, both at batch 128, 1 thread. */
 function bpfLane(): LaneResult {
@@ -39,15 +39,7 @@ function bpfLane(): LaneResult {
       values,
       baseline === undefined ? undefined : { id: 'bpf-standin/none/b128/t1', values: baseline },
     );
-  return {
-    lane: 'bpf-standin',
-    status: 'ok',
-    reason: null,
-    durationMs: 1,
-    notes: [],
-    metrics: [m('none', none), m('array', array, none)],
-    details: null,
-  };
+  return okLane('bpf-standin', [m('none', none), m('array', array, none)]);
 }
 
 async function results(): Promise<Results> {

@@ -8,7 +8,7 @@ import { fmtRatio } from '../../reports/numbers.js';
 import { patchedGrid } from '../../reports/patched-view.js';
 import { terminalSummary } from '../../reports/terminal.js';
 import { MAIL_WIDTH, textReport } from '../../reports/text.js';
-import { noisy, sampleResults } from './fixtures.js';
+import { noisy, okLane, sampleResults } from './fixtures.js';
 
 const VARIANTS: [string, number][] = [
   ['nop', 1],
@@ -43,15 +43,10 @@ function patchedLane(): LaneResult {
       }
     }
   }
-  return {
-    lane: 'patched',
-    status: 'ok',
-    reason: null,
-    durationMs: 1,
+  return okLane('patched', metrics, {
     notes: ['detected v2 or v3'],
-    metrics,
     details: { present: true, probes: PROBES },
-  };
+  });
 }
 
 const skippedLane: LaneResult = {

@@ -14,7 +14,7 @@ import { htmlReport } from '../../reports/html.js';
 import { duration, registrationView } from '../../reports/registration-view.js';
 import { terminalSummary } from '../../reports/terminal.js';
 import { textReport } from '../../reports/text.js';
-import { noisy, sampleResults } from './fixtures.js';
+import { noisy, okLane, sampleResults } from './fixtures.js';
 
 const DESIGNS: [string, number, boolean][] = [
   // name, ns per ring, one call per ring
@@ -57,15 +57,10 @@ function registrationLane(scale = 1, seed = 1): LaneResult {
         noisy(ns * scale, 12, seed + 7),
       ),
     );
-  return {
-    lane: 'registration',
-    status: 'ok',
-    reason: null,
+  return okLane('registration', metrics, {
     durationMs: 1000,
     notes: ['C grace period: not the kernel one'],
-    metrics,
-    details: null,
-  };
+  });
 }
 
 async function withRegistration(scale = 1, seed = 1): Promise<Results> {
