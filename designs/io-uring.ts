@@ -69,11 +69,25 @@ export const REGISTERED_FILE_SLOTS = 4;
  * looks the node up, unlocks. 0, or -EFAULT with no buffer registered.
  */
 export function* ioFindBufNode(req: Request, unlocked: boolean): Op<number> {
-  if (unlocked) yield* req.ring.uringLock.lock();
+  yield* ioRingSubmitLock(req.ring, unlocked);
   yield* at(`io_rsrc_node_lookup(ring#${req.ring.id}.buf_table, 0)`);
   const found = req.ring.buffers > 0;
-  if (unlocked) yield* req.ring.uringLock.unlock();
+  yield* ioRingSubmitUnlock(req.ring, unlocked);
   return found ? 0 : -ERRNO.EFAULT;
+}
+
+/**
+ * io_ring_submit_lock() (io_uring/io_uring.h): an op that may run inline
+ * (uring_lock held) or on io-wq (IO_URING_F_UNLOCKED) takes the lock only
+ * in the second case.
+ */
+function* ioRingSubmitLock(ring: Ring, unlocked: boolean): Op<void> {
+  if (unlocked) yield* ring.uringLock.lock();
+}
+
+/** io_ring_submit_unlock(): undoes ioRingSubmitLock(). */
+function* ioRingSubmitUnlock(ring: Ring, unlocked: boolean): Op<void> {
+  if (unlocked) yield* ring.uringLock.unlock();
 }
 
 /**
@@ -390,10 +404,10 @@ export class IoUring {
     }
     let src = this.msgSrcFiles.get(req);
     if (src === undefined) {
-      if (unlocked) yield* req.ring.uringLock.lock();
+      yield* ioRingSubmitLock(req.ring, unlocked);
       const node = req.ring.fixedFiles?.get(msg.srcSlot) ?? null;
       if (node !== null) node.file.refs.get(); // get_file()
-      if (unlocked) yield* req.ring.uringLock.unlock();
+      yield* ioRingSubmitUnlock(req.ring, unlocked);
       if (node === null) return -ERRNO.EBADF;
       src = node.file;
       this.msgSrcFiles.set(req, src);
