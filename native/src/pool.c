@@ -31,17 +31,26 @@ struct pool {
 		struct pool *pool;
 		void **ctx;	/* [v->count] */
 		int *error;	/* [v->count] */
+		int pin_error;	/* 0, or -errno of pinning to its CPU */
 		long long elapsed;
 	} *workers;
 };
 
-static void pin(int cpu)
+/* Pins the calling thread to `cpu`: 0 or -errno (EINVAL: not a CPU this process may run on). */
+static int pin(int cpu)
 {
-	cpu_set_t set;
+	/* Allocated: cpu_set_t holds CPUs 0..1023 only, and big machines number past that. */
+	cpu_set_t *set = cpu >= 0 ? CPU_ALLOC((size_t)cpu + 1) : NULL;
+	size_t size = CPU_ALLOC_SIZE((size_t)cpu + 1);
+	int ret;
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (!set)
+		return cpu < 0 ? -EINVAL : -ENOMEM;
+	CPU_ZERO_S(size, set);
+	CPU_SET_S((size_t)cpu, size, set);
+	ret = -pthread_setaffinity_np(pthread_self(), size, set);
+	CPU_FREE(set);
+	return ret;
 }
 
 static void *worker_main(void *arg)
@@ -51,7 +60,7 @@ static void *worker_main(void *arg)
 	const struct pool_plan *plan = p->plan;
 
 	if (plan->ncpus > 0)
-		pin(plan->cpus[w->index % plan->ncpus]);
+		w->pin_error = pin(plan->cpus[w->index % plan->ncpus]);
 	for (int v = 0; v < p->v->count; v++)
 		w->error[v] = p->v->setup(p->v->arg, w->index, v, &w->ctx[v]);
 	pthread_barrier_wait(&p->end);	/* setup done */
@@ -162,6 +171,21 @@ static int start_pool(struct pool *p, const struct pool_variants *v, const struc
 	return 0;
 }
 
+/* The first worker that could not be pinned, named in `err`: -1; or 0 when every one was. */
+static int check_pins(const struct pool *p, char *err, size_t errlen)
+{
+	for (int i = 0; i < p->nworkers; i++) {
+		const struct worker *w = &p->workers[i];
+
+		if (w->pin_error) {
+			snprintf(err, errlen, "cannot pin worker %d to CPU %d: %s", i,
+				 p->plan->cpus[i % p->plan->ncpus], strerror(-w->pin_error));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void stop_pool(struct pool *p)
 {
 	p->cmd.stop = 1;
@@ -206,6 +230,10 @@ int pool_run(const struct pool_variants *v, struct pool_plan *plan, char *err, s
 	}
 	if (start_pool(&pool, v, plan, err, errlen) < 0)
 		return -1;
+	if (check_pins(&pool, err, errlen) < 0) {
+		stop_pool(&pool);
+		return -1;
+	}
 	/* Calibrate once per (variant, batch); every thread count uses the same length. */
 	for (int i = 0; i < plan->ncells && !atomic_load(&cancelled); i++) {
 		struct pool_cell *cell = &plan->cells[i];

@@ -11,7 +11,8 @@
 
 #include <stddef.h>
 
-#define POOL_MAX_THREADS 64
+/* Workers are allocated per run; this bounds a cell's thread count and the pin list. */
+#define POOL_MAX_THREADS 1024
 
 /* What the pool runs: `count` variants, set up once per worker. */
 struct pool_variants {
@@ -48,7 +49,11 @@ struct pool_plan {
 	void *progress_arg;
 };
 
-/* Runs every cell `rounds` times; returns 0, or -1 with `err` set when the run as a whole failed. */
+/*
+ * Runs every cell `rounds` times; returns 0, or -1 with `err` set when the
+ * run as a whole failed (also when a worker cannot be pinned to its CPU:
+ * a run that asked for a placement must not silently run without it).
+ */
 int pool_run(const struct pool_variants *v, struct pool_plan *plan, char *err, size_t errlen);
 /*
  * Ctrl-C: every pool_run in this process, running or to come, stops after
