@@ -311,7 +311,7 @@ export interface StandinCell {
 }
 
 export const MAX_BATCH = 256;
-export const MAX_THREADS = 64;
+export const MAX_THREADS = 1024;
 export const MAX_LIST = 16;
 
 /** Checks run options; returns one line naming the first problem, or null. */

@@ -196,13 +196,21 @@ function spawnRunner(
 /** Runs the built runner; its cells, or its one-line error. */
 export function runPatched(
   t: RunnerTarget,
-  o: { batches: readonly number[]; threads: readonly number[]; rounds: number; sampleMs: number },
+  o: {
+    batches: readonly number[];
+    threads: readonly number[];
+    /** Worker i runs on cpus[i % n]; unpinned when empty. */
+    cpus: readonly number[];
+    rounds: number;
+    sampleMs: number;
+  },
 ): { ok: true; cells: PatchedCell[] } | { ok: false; reason: string } {
   const r = spawnRunner(t, [
     '--batches',
     o.batches.join(','),
     '--threads',
     o.threads.join(','),
+    ...(o.cpus.length > 0 ? ['--cpus', o.cpus.join(',')] : []),
     '--rounds',
     String(o.rounds),
     '--sample-ms',

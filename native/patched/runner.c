@@ -5,8 +5,10 @@
  * when the series is detected and clang and libbpf are installed:
  *
  *   iou-patched --version v1|v2|v3 --object uring_ops.bpf.o [--setup-bit N]
- *               [--batches 32,128] [--threads 1,2] [--rounds N] [--sample-ms MS]
+ *               [--batches 32,128] [--threads 1,2] [--cpus 0,2] [--rounds N] [--sample-ms MS]
  *
+ * --cpus: worker i runs on cpus[i % n] (the bench's placement); a CPU it
+ * cannot be pinned to fails the run.
  * --setup-bit: the bit the kernel's setup flag sits on, when a rebase moved
  * it (7.2 gave bit 20 to IORING_SETUP_SQ_REWIND); by default the version's.
  *
@@ -209,7 +211,7 @@ static int parse_list(const char *arg, int *out, int max, int lo, int hi)
 static int usage_error(const char *what)
 {
 	fprintf(stderr, "iou-patched: %s (usage: iou-patched --version v1|v2|v3 --object FILE "
-			"[--setup-bit N] [--batches L] [--threads L] [--rounds N] [--sample-ms MS] | [--memory RINGS])\n", what);
+			"[--setup-bit N] [--batches L] [--threads L] [--cpus L] [--rounds N] [--sample-ms MS] | [--memory RINGS])\n", what);
 	return 2;
 }
 
@@ -220,10 +222,12 @@ int main(int argc, char **argv)
 		{ "batches", required_argument, NULL, 'b' }, { "threads", required_argument, NULL, 't' },
 		{ "rounds", required_argument, NULL, 'r' },  { "sample-ms", required_argument, NULL, 's' },
 		{ "memory", required_argument, NULL, 'm' },  { "setup-bit", required_argument, NULL, 'f' },
+		{ "cpus", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int batches[16] = { 32, 128 }, threads[16] = { 1 }, nbatches = 2, nthreads = 1, rounds = 10, c;
-	int mem_rings[16], nmem = 0, setup_bit = -1;
+	int mem_rings[16], nmem = 0, setup_bit = -1, ncpus = 0;
+	static int cpus[POOL_MAX_THREADS];
 	double sample_ms = 20;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -240,7 +244,11 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			if ((nthreads = parse_list(optarg, threads, 16, 1, POOL_MAX_THREADS)) <= 0)
-				return usage_error("--threads wants numbers 1..64");
+				return usage_error("--threads wants numbers 1..1024");
+			break;
+		case 'c':
+			if ((ncpus = parse_list(optarg, cpus, POOL_MAX_THREADS, 0, 4095)) <= 0)
+				return usage_error("--cpus wants CPU numbers 0..4095");
 			break;
 		case 'r':
 			if ((rounds = atoi(optarg)) < 1)
@@ -310,7 +318,8 @@ int main(int argc, char **argv)
 			for (int v = 0; v < V_COUNT; v++)
 				cells[i++] = (struct pool_cell){ .variant = v, .batch = (unsigned)batches[b], .threads = threads[t] };
 	struct pool_variants variants = { .count = V_COUNT, .setup = setup, .run = run, .teardown = teardown };
-	struct pool_plan plan = { .cells = cells, .ncells = ncells, .rounds = rounds, .sample_ms = sample_ms };
+	struct pool_plan plan = { .cells = cells, .ncells = ncells, .rounds = rounds, .sample_ms = sample_ms,
+				  .cpus = cpus, .ncpus = ncpus };
 
 	if (pool_run(&variants, &plan, err, sizeof(err)) < 0) {
 		fprintf(stderr, "iou-patched: %s\n", err);

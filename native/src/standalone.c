@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 		case 't':
 			o.nthreads = parse_list(optarg, o.threads, RUN_MAX_LIST, 1, RUN_MAX_THREADS);
 			if (o.nthreads <= 0)
-				return die("--threads takes counts from 1 to 64", optarg);
+				return die("--threads takes counts from 1 to 1024", optarg);
 			break;
 		case 'c':
 			o.ncpus = parse_list(optarg, o.cpus, RUN_MAX_THREADS, 0, 4095);

@@ -8,7 +8,7 @@
 #define IOU_THREADS_H
 
 #define RUN_MAX_LIST 16
-#define RUN_MAX_THREADS 64	/* POOL_MAX_THREADS */
+#define RUN_MAX_THREADS 1024	/* POOL_MAX_THREADS */
 
 struct run_opts {
 	int standins[RUN_MAX_LIST];	/* indices into standin_defs */

@@ -139,6 +139,21 @@ describe('stand-ins', { skip }, () => {
       /threads: 0/,
     );
   });
+
+  it('fails the run, naming worker and CPU, when a worker cannot be pinned (no silent fallback)', async () => {
+    // CPU 4000: a valid number, but not one this process may run on here.
+    await assert.rejects(
+      runStandins({
+        standins: ['nop'],
+        batches: [1],
+        threads: [2],
+        cpus: [0, 4000],
+        rounds: 1,
+        sampleMs: 1,
+      }),
+      /^Error: cannot pin worker 1 to CPU 4000: Invalid argument$/,
+    );
+  });
 });
 
 describe('standalone iou-standins', {
