@@ -25,6 +25,8 @@ import { checkOutDir } from './out-dir.js';
 import { progress } from './progress.js';
 import { type Json, writeAtomic } from './results.js';
 import { BenchRun } from './runner.js';
+import { MAX_THREADS, thisMachine } from './topology.js';
+import { parseWorkers } from './workers.js';
 
 const USAGE = `usage: npm run bench -- [options]
 Measures every IORING_OP_BPF naming design on this machine and writes
@@ -37,12 +39,22 @@ results.json.
                      those of 32 and up (32,128 when none), the native pure
                      loops the largest
   --threads LIST     thread counts, one ring each, of the kernel, patched,
-                     bpf-standin and native lanes (default 1,2)
+                     bpf-standin and native lanes, 1 to ${MAX_THREADS} (default
+                     1,2,4,... up to the CPUs this process may run on, that
+                     count last: 1,2,4,6 on 6 CPUs); each count times the
+                     programs shared by every ring and each ring its own, so
+                     the default gives the sharing curve (same/own per N)
+  --oversubscribe    allow more threads than CPUs this process may run on
+                     (they time-share; results and reports say so)
   --rings LIST       ring counts of the registration lane, 1 to ${MAX_RINGS}
                      (default ${DEFAULT_RINGS.join(',')}); each C world needs about
                      9 KB per ring
-  --cpus LIST        pin worker i to cpus[i % n] in the kernel, bpf-standin
-                     and native lanes (default: none)
+  --cpus LIST        pin worker i to cpus[i % n] in the kernel, bpf-standin,
+                     native and patched lanes; each must be in this process's
+                     affinity mask (default: one worker per physical core
+                     first, then SMT siblings, from sysfs)
+  --no-pin           leave the workers to the scheduler (also the default
+                     when threads outnumber the CPUs)
   --rounds N         interleaved rounds (default 20; --quick 5)
   --duration MS      one timed sample in the kernel, patched and bpf-standin
                      lanes (a fifth of it in the native lane), one task per
@@ -64,6 +76,8 @@ export function parseBenchArgs(argv: readonly string[]): {
   json: boolean;
   report: boolean;
   help: boolean;
+  /** Lines to print before the run (one usable CPU). */
+  warnings: string[];
 } {
   const { values } = parseArgs({
     args: [...argv],
@@ -72,9 +86,11 @@ export function parseBenchArgs(argv: readonly string[]): {
       lanes: { type: 'string' },
       designs: { type: 'string' },
       batches: { type: 'string', default: '1,8,32,128' },
-      threads: { type: 'string', default: '1,2' },
+      threads: { type: 'string' },
       rings: { type: 'string', default: DEFAULT_RINGS.join(',') },
       cpus: { type: 'string' },
+      oversubscribe: { type: 'boolean' },
+      'no-pin': { type: 'boolean' },
       rounds: { type: 'string' },
       duration: { type: 'string' },
       libbpf: { type: 'string' },
@@ -99,14 +115,17 @@ export function parseBenchArgs(argv: readonly string[]): {
   }
   const designs = parseDesigns(values.designs);
   const rounds = parseWhole('--rounds', values.rounds ?? (quick ? '5' : '20'), 10_000);
+  const workers = parseWorkers(values, thisMachine());
   const options: BenchOptions = {
     quick,
     lanes,
     designs,
     batches: parseIntList('--batches', values.batches, 1, 256),
-    threads: parseIntList('--threads', values.threads, 1, 64),
+    threads: workers.threads,
     rings: [...new Set(parseIntList('--rings', values.rings, 1, MAX_RINGS))].sort((a, b) => a - b),
-    cpus: values.cpus === undefined ? [] : parseIntList('--cpus', values.cpus, 0, 4095),
+    cpus: workers.cpus,
+    oversubscribe: workers.oversubscribe,
+    placement: workers.placement,
     rounds,
     durationMs: parsePositive('--duration', values.duration ?? (quick ? '10' : '50'), 60_000),
     libbpf: values.libbpf ?? process.env.IOU_LIBBPF ?? null,
@@ -118,6 +137,7 @@ export function parseBenchArgs(argv: readonly string[]): {
     json: values.json === true,
     report: values['no-report'] !== true,
     help: values.help === true,
+    warnings: workers.warnings,
   };
 }
 
@@ -130,6 +150,9 @@ function optionsJson(o: BenchOptions, out: string): Json {
     threads: [...o.threads],
     rings: [...o.rings],
     cpus: [...o.cpus],
+    oversubscribe: o.oversubscribe,
+    // Worker i ran on placement.cpus[i % n] (empty: unpinned) in the lanes that pin.
+    placement: { mode: o.placement.mode, cpus: [...o.placement.cpus] },
     rounds: o.rounds,
     durationMs: o.durationMs,
     libbpf: o.libbpf,
@@ -138,11 +161,12 @@ function optionsJson(o: BenchOptions, out: string): Json {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const { options, out, json, report, help } = parseBenchArgs(argv);
+  const { options, out, json, report, help, warnings } = parseBenchArgs(argv);
   if (help) {
     console.log(USAGE);
     return 0;
   }
+  for (const w of warnings) console.error(w);
   const outProblem = checkOutDir(out);
   if (outProblem !== null) throw new UsageError(outProblem);
   const resultsPath = join(out, 'results.json');

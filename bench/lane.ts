@@ -4,6 +4,7 @@
 
 import type { DesignDef } from '../designs/design.js';
 import type { Json, Metric } from './results.js';
+import type { Placement } from './topology.js';
 import { perRoundRatios, summarize } from './stats.js';
 
 export interface BenchOptions {
@@ -14,7 +15,12 @@ export interface BenchOptions {
   readonly threads: readonly number[];
   /** Ring counts of the registration lane (1..65536, ascending, no repeats). */
   readonly rings: readonly number[];
+  /** --cpus as given (empty when not given). */
   readonly cpus: readonly number[];
+  /** More threads than usable CPUs was asked for (--oversubscribe). */
+  readonly oversubscribe: boolean;
+  /** Where the lanes that pin put their workers (bench/topology.ts). */
+  readonly placement: Placement;
   readonly rounds: number;
   /** Length of one timed sample in ms (kernel lane) or of one task per round (model lane). */
   readonly durationMs: number;

@@ -48,7 +48,7 @@ export const bpfLane: Lane = {
         shapes: shapes.map((_, i) => i),
         batches,
         threads: o.threads,
-        cpus: o.cpus,
+        cpus: o.placement.cpus,
         rounds: o.rounds,
         sampleMs: o.durationMs,
       },

@@ -45,7 +45,7 @@ export const kernelLane: Lane = {
       standins,
       batches: o.batches,
       threads: o.threads,
-      cpus: o.cpus,
+      cpus: o.placement.cpus,
       rounds: o.rounds,
       sampleMs: o.durationMs,
     };

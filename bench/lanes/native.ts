@@ -117,7 +117,7 @@ export const nativeLane: Lane = {
     const sampleMs = Math.max(2, o.durationMs / 5);
     const cells = await native.addon.runNativeLane(
       plan.workloads,
-      { cells: plan.cells, rounds: o.rounds, sampleMs, cpus: o.cpus },
+      { cells: plan.cells, rounds: o.rounds, sampleMs, cpus: o.placement.cpus },
       (done, total) => ctx.progress(done, total),
     );
     const sharingOf = (w: NativeWorkload): Sharing => (w.own ? 'own' : 'shared');

@@ -217,6 +217,7 @@ export const patchedLane: Lane = {
     const result = runPatched(target, {
       batches: o.batches,
       threads: o.threads,
+      cpus: o.placement.cpus,
       rounds: o.rounds,
       sampleMs: o.durationMs,
     });

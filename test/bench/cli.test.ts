@@ -35,6 +35,13 @@ describe('bench command line', () => {
     [['--rounds', '2.5'], /^bench: --rounds: '2.5' is not a whole number$/],
     [['--duration', 'soon'], /^bench: --duration: 'soon' is not a number/],
     [['--frobnicate'], /^bench: Unknown option '--frobnicate'/],
+    [
+      ['--cpus', '99'],
+      /^bench: --cpus: CPU 99 is not one this process may run on \(affinity [\d,-]+\)$/,
+    ],
+    [['--threads', '1025'], /^bench: --threads: '1025' is not a whole number from 1 to 1024$/],
+    [['--threads', '4096', '--oversubscribe'], /^bench: --threads: '4096' is not a whole number/],
+    [['--threads', '1025', '--oversubscribe'], /^bench: --threads: '1025' is not a whole number/],
   ];
   for (const [args, pattern] of cases) {
     it(`rejects ${args.join(' ')} with one line and exit 2, writing nothing`, () => {

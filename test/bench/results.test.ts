@@ -16,6 +16,8 @@ const options: BenchOptions = {
   threads: [1],
   rings: [1, 16],
   cpus: [],
+  oversubscribe: false,
+  placement: { mode: 'off', cpus: [] },
   rounds: 3,
   durationMs: 1,
   libbpf: null,

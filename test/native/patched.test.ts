@@ -48,6 +48,8 @@ const options: BenchOptions = {
   threads: [1],
   rings: [1, 16],
   cpus: [],
+  oversubscribe: false,
+  placement: { mode: 'off', cpus: [] },
   rounds: 1,
   durationMs: 2,
   libbpf: null,

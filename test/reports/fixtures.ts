@@ -15,6 +15,8 @@ const options: BenchOptions = {
   threads: [1, 2],
   rings: [1, 16, 256, 4096],
   cpus: [],
+  oversubscribe: false,
+  placement: { mode: 'off', cpus: [] },
   rounds: 12,
   durationMs: 10,
   libbpf: null,
