@@ -54,8 +54,8 @@ export function largestThreadCount(r: Results, lane: string | null = null): numb
   return most;
 }
 
-/** Lanes whose workers --cpus pins (bench/lanes/kernel.ts, bpf.ts, native.ts; not patched). */
-const PINNED_LANES = new Set(['kernel', 'bpf-standin', 'native']);
+/** Lanes whose workers --cpus pins (bench/lanes/kernel.ts, bpf.ts, native.ts, patched.ts). */
+const PINNED_LANES = new Set(['kernel', 'bpf-standin', 'native', 'patched']);
 
 /** The CPUs the run's workers could run on at once, and what limited them. */
 export interface UsableCpus {
@@ -146,12 +146,20 @@ export function runCaveatList(r: Results): RunCaveat[] {
     });
   }
   const c = crowded(r);
+  const usable = usableCpus(r);
   if (c !== null) {
     const n = c.cpus.count;
     const whole = Math.floor(n);
+    const asked = (r.options as { oversubscribe?: unknown } | null)?.oversubscribe === true;
     out.push({
       kind: 'cpus',
-      text: `up to ${c.threads} threads ran on ${Number.isInteger(n) ? n : n.toFixed(1)} usable CPU${n === 1 ? '' : 's'} (${c.cpus.limit}): results with more than ${whole} thread${whole === 1 ? '' : 's'} measure time-sharing, not parallel sharing`,
+      text: `up to ${c.threads} threads ran on ${Number.isInteger(n) ? n : n.toFixed(1)} usable CPU${n === 1 ? '' : 's'} (${c.cpus.limit}${asked ? ', --oversubscribe' : ''}): results with more than ${whole} thread${whole === 1 ? '' : 's'} measure time-sharing, not parallel sharing`,
+    });
+  } else if (usable !== null && usable.count <= 1) {
+    // One CPU: the ladder stops at 1 thread, so no result says anything about rings in parallel.
+    out.push({
+      kind: 'cpus',
+      text: `the run had one usable CPU (${usable.limit}): every lane ran one thread, so nothing here measures rings in parallel or the cost of sharing`,
     });
   }
   const steal = runStealPercent(r);

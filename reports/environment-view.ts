@@ -6,7 +6,7 @@
 
 import { formatCpuList, kernelParams } from '../bench/proc.js';
 import type { Environment, Results } from '../bench/results.js';
-import { runStealPercent, virtualizationOf } from './caveats.js';
+import { runStealPercent, usableCpus, virtualizationOf } from './caveats.js';
 
 /** results.environment, or an empty one for null or junk. */
 export function environmentOf(r: Results): Environment {
@@ -39,10 +39,12 @@ function cpuLine(e: Environment, virt: string | null): string {
     ].filter((x) => x !== null);
     if (fms.length > 0) parts.push(`(${fms.join(' ')})`);
   }
-  const head = `${name}${parts.length > 0 ? ` ${parts.join(' ')}` : ''} x${e.cpu?.count ?? '?'}`;
+  // Online CPUs are the machine's; what the run could use is the affinity mask (and any quota below).
+  const head = `${name}${parts.length > 0 ? ` ${parts.join(' ')}` : ''} ${e.cpu?.count ?? '?'} online`;
   const tail = [head];
   if (e.affinity !== undefined && e.affinity !== null) {
-    tail.push(`affinity ${formatCpuList(e.affinity)}`);
+    const n = e.affinity.length;
+    tail.push(`${n} usable (affinity ${formatCpuList(e.affinity)})`);
   }
   if (e.cgroupCpus !== undefined && e.cgroupCpus !== null) {
     tail.push(`cgroup cpu.max ${e.cgroupCpus.toFixed(1)} CPU`);
@@ -50,6 +52,23 @@ function cpuLine(e: Environment, virt: string | null): string {
   tail.push(`hypervisor ${e.hypervisor ?? 'none'}`);
   if (virt !== null) tail.push(`virtualization ${virt}`);
   return tail.join(', ');
+}
+
+/**
+ * Where the pinned lanes' workers ran (options.placement, bench/topology.ts):
+ * 'worker i on CPU: 0 2 1 3 (one per physical core first)'; null for results
+ * written before placement was recorded.
+ */
+export function placementLine(r: Results): string | null {
+  const o = r.options as { placement?: { mode?: unknown; cpus?: unknown } } | null;
+  const p = o !== null && typeof o === 'object' ? o.placement : undefined;
+  if (p === undefined || p === null || typeof p !== 'object' || !Array.isArray(p.cpus)) return null;
+  const cpus = (p.cpus as unknown[]).filter(Number.isInteger) as number[];
+  const over = (r.options as { oversubscribe?: unknown }).oversubscribe === true;
+  if (p.mode === 'off' || cpus.length === 0)
+    return `workers unpinned${over ? ' (--oversubscribe: more threads than usable CPUs)' : ' (--no-pin)'}`;
+  const how = p.mode === 'cpus' ? '--cpus' : 'one per physical core first, from sysfs';
+  return `worker i on CPU[i % ${cpus.length}]: ${cpus.join(' ')} (${how})`;
 }
 
 function configLine(e: Environment): string | null {
@@ -165,6 +184,8 @@ export function environmentLines(r: Results, width = 80): string[] {
     ]);
   }
   out.push(['cpu', cpuLine(e, virtualizationOf(r))]);
+  const placed = placementLine(r);
+  if (placed !== null) out.push(['pinning', placed]);
   // One vulnerability file a line, in full: "0 vulnerable" hid retpolines and SRSO.
   const vulns: [string | null, string, number][] = [];
   if (e.mitigations !== undefined) {
@@ -271,6 +292,10 @@ export function environmentGroups(r: Results): EnvironmentGroup[] {
   if (e.cgroupCpus !== undefined) {
     cpu.push(['cgroup cpu.max', e.cgroupCpus === null ? 'no limit' : `${e.cgroupCpus} CPUs`]);
   }
+  const usable = usableCpus(r);
+  if (usable !== null) cpu.push(['CPUs usable by the run', `${usable.count} (${usable.limit})`]);
+  const placed = placementLine(r);
+  if (placed !== null) cpu.push(['worker placement', placed]);
   cpu.push(['hypervisor', e.hypervisor ?? 'none']);
   const virt = virtualizationOf(r);
   if (virt !== null) cpu.push(['virtualization', virt]);

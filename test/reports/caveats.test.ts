@@ -155,17 +155,37 @@ describe('run stamps', () => {
     const outside = { ...base, options: { cpus: [0, 7] } };
     assert.equal(usableCpus(outside)?.count, 1);
     assert.equal(runCaveats({ ...base, options: { cpus: [0, 1] } }).length, 0);
-    // The patched lane does not pin: --cpus does not limit it, the affinity mask does.
-    assert.equal(usableCpus(pinned, 'patched')?.count, 4);
-    assert.equal(threadsCouldRunInParallel(pinned, 2, 'patched'), true);
-    assert.equal(threadsCouldRunInParallel(pinned, 2, 'kernel'), false);
-    const patchedOnly = {
-      ...pinned,
-      lanes: pinned.lanes
-        .map((l) => (l.lane === 'kernel' ? { ...l, lane: 'patched' } : l))
-        .filter((l) => l.lane !== 'native'),
+    // The patched lane pins too (its runner takes the placement); a lane without threads is unlimited by --cpus.
+    assert.equal(usableCpus(pinned, 'patched')?.count, 1);
+    assert.equal(threadsCouldRunInParallel(pinned, 2, 'patched'), false);
+    assert.equal(usableCpus(pinned, 'registration')?.count, 4);
+  });
+
+  it('a run with one usable CPU says so in every report, also with one thread', async () => {
+    const base = await withEnv(fullEnv({ affinity: [0] }));
+    const one = {
+      ...base,
+      options: { ...(base.options as object), threads: [1] },
+      lanes: base.lanes.map((l) => ({
+        ...l,
+        metrics: l.metrics.filter((m) => m.labels.threads === undefined || m.labels.threads === 1),
+      })),
     };
-    assert.deepEqual(runCaveats(patchedOnly), []);
+    assert.deepEqual(runCaveats(one), [
+      'the run had one usable CPU (affinity 0): every lane ran one thread, so nothing here measures rings in parallel or the cost of sharing',
+    ]);
+    assert.match(textReport(one), /^CAVEAT: the run had one usable CPU \(affinity 0\)/);
+    assert.match(environmentLines(one).join('\n'), /4 online, 1 usable \(affinity 0\)/);
+    assert.doesNotMatch(environmentLines(one).join('\n'), / x4/);
+  });
+
+  it('--oversubscribe is named in the stamp of the threads it crowded', async () => {
+    const base = await withEnv(fullEnv({ affinity: [0] }));
+    const over = { ...base, options: { ...(base.options as object), oversubscribe: true } };
+    assert.match(
+      runCaveats(over)[0] ?? '',
+      /^up to 2 threads ran on 1 usable CPU \(affinity 0, --oversubscribe\)/,
+    );
   });
 
   it('a cgroup quota below the thread count stamps it, fractions kept', async () => {
@@ -243,7 +263,7 @@ describe('environment block', () => {
     assert.match(text, /^commit: +0123456789ab, DIRTY: tracked files differ from it$/m);
     assert.match(
       text,
-      /^cpu: +AMD EPYC 9R14 96-Core Processor \(AuthenticAMD family 25 model 17 stepping 1 microcode 0xa101148\) x4, affinity 0-3, hypervisor kvm$/m,
+      /^cpu: +AMD EPYC 9R14 96-Core Processor \(AuthenticAMD family 25 model 17 stepping 1 microcode 0xa101148\) 4 online, 4 usable \(affinity 0-3\), hypervisor kvm$/m,
     );
     assert.match(text, /^config: +PREEMPT_NONE \(dynamic\), HZ=250, no sanitizers, no lockdep,/m);
     assert.match(text, /^bpf jit: on \(CONFIG_BPF_JIT_ALWAYS_ON\)$/m);
