@@ -4,8 +4,8 @@
 
 import type { DesignDef } from '../designs/design.js';
 import type { Json, Metric } from './results.js';
-import type { Placement } from './topology.js';
 import { perRoundRatios, summarize } from './stats.js';
+import type { Placement } from './topology.js';
 
 export interface BenchOptions {
   readonly quick: boolean;

@@ -6,7 +6,7 @@
 import { parseIntList, UsageError } from './args.js';
 import type { BenchOptions } from './lane.js';
 import { formatCpuList } from './proc.js';
-import { type Machine, MAX_THREADS, planPlacement, threadLadder } from './topology.js';
+import { MAX_THREADS, type Machine, planPlacement, threadLadder } from './topology.js';
 
 /**
  * --threads, --cpus, --oversubscribe and --no-pin against the CPUs this
