@@ -3,7 +3,8 @@
 // message, violating step, replay command and swimlane; the TypeScript
 // model lane (not the kernel); the kernel and BPF tables at every thread
 // count; registration at every ring count; the C designs by programs
-// registered; and the native/kernel cross-check. Same 80 columns, same
+// registered; the native/kernel cross-check; and same/own against the
+// thread count for the kernel, bpf-standin and native lanes. Same 80 columns, same
 // formatters as report.txt. Reads results only.
 
 import type { Results } from '../bench/results.js';
@@ -21,6 +22,7 @@ import {
   nativeSection,
   nativeThreadsSection,
   registrationSection,
+  sharingCurveSection,
   wrap,
 } from './text.js';
 
@@ -29,7 +31,7 @@ export function appendixReport(r: Results, textName = 'report.txt'): string {
   const out: string[] = [
     `iou-dispatch: appendix to ${textName} (run ${r.startedAt})`,
     ...wrap(
-      'What the mail report leaves out: the kernel lane at every thread count, the BPF stand-ins at every thread count, registration at every ring count, the C designs by programs registered, the native/kernel cross-check, the TypeScript model lane, and every counterexample of the fuzz lane with its swimlane.',
+      'What the mail report leaves out: the kernel lane at every thread count, the BPF stand-ins at every thread count, registration at every ring count, the C designs by programs registered, the native/kernel cross-check, same/own at every thread count (the contention curve), the TypeScript model lane, and every counterexample of the fuzz lane with its swimlane.',
     ),
   ];
   for (const lane of r.lanes) {
@@ -62,6 +64,9 @@ export function appendixReport(r: Results, textName = 'report.txt'): string {
     // The cross-check reads the native and kernel lanes; it follows the native lane's tables.
     if (ok && lane.lane === 'native') out.push(...crossCheckSection(r));
   }
+  const curve = sharingCurveSection(r);
+  if (curve.length > 0)
+    out.push('', '== sharing: same/own against thread count', ...curve.slice(1));
   return `${out
     .map((l) => l.replaceAll('\t', ' '))
     .flatMap((l) => (l.length <= MAIL_WIDTH ? [l] : wrap(l, MAIL_WIDTH)))

@@ -14,6 +14,7 @@ import { kernelGrid } from './kernel-view.js';
 import { nativeView, sharedOverOwn } from './native-view.js';
 import { PATCHED_BASELINE, patchedGrid } from './patched-view.js';
 import { registrationView } from './registration-view.js';
+import { type SharingCurve, sharingCurves } from './sharing-view.js';
 
 export interface ChartImage {
   readonly title: string;
@@ -530,6 +531,36 @@ function nativeSameOverOwn(r: Results): Spec | null {
   });
 }
 
+/** The contention curve of one lane: same/own per pair (rows) at each thread count (series), with intervals. */
+function sharingCurveChart(which: SharingCurve['lane']): (r: Results) => Spec | null {
+  return (r) => {
+    const curves = sharingCurves(r).filter((c) => c.lane === which);
+    const threads = [...new Set(curves.flatMap((c) => c.points.map((p) => p.threads)))].sort(
+      (a, b) => a - b,
+    );
+    if (!threads.some((t) => t > 1)) return null;
+    const what =
+      which === 'kernel'
+        ? 'the <x>-same stand-in over <x>-own'
+        : which === 'native'
+          ? "each C design's pure loop with shared programs over own"
+          : 'the hash shape (one key every ring reads) over per-ring (a key per ring; the keys differ too, so read the change with N)';
+    return dotChart({
+      title: `Sharing curve (${which} lane): same over own at each thread count`,
+      caption: `Median of per-round ratios with its 95 % interval of ${what}, batch ${curves[0]?.batch ?? '?'}, for N threads (one ring each); a ratio that grows with N is contention on the shared object. The dashed line at 1.0x is no cost for sharing.`,
+      lane: which,
+      rows: curves.map((c) => c.pair),
+      series: threads.map((t) => ({
+        label: `${t} thread${t > 1 ? 's' : ''}`,
+        dots: curves.map((c) => dotOf(c.points.find((p) => p.threads === t)?.ratio)),
+      })),
+      axis: 'same / own (median of per-round ratios)',
+      unit: 'ratio',
+      ref: 1,
+    });
+  };
+}
+
 function registrationLines(r: Results): Spec | null {
   const v = registrationView(lane(r, 'registration'));
   if (v.designs.length === 0) return null;
@@ -585,6 +616,9 @@ const CHARTS = [
   registrationLines,
   memoryDots,
   modelLines,
+  sharingCurveChart('kernel'),
+  sharingCurveChart('bpf-standin'),
+  sharingCurveChart('native'),
 ];
 
 /** The specs of every chart the results have data for, in the order the report shows them. */

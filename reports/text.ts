@@ -28,6 +28,7 @@ import { kernelGrid } from './kernel-view.js';
 import { type CrossCheckCell, crossCheck, nativeTable, nativeView } from './native-view.js';
 import { PATCHED_BASELINE, patchedGrid } from './patched-view.js';
 import { duration, registrationView } from './registration-view.js';
+import { hasSharingCurve, sharingCurves } from './sharing-view.js';
 
 /** A design as posted, not one with a fix applied ('per-ctx+unregistering-bit'). */
 const isPosted = (design: string) => !design.includes('+');
@@ -231,6 +232,24 @@ export function nativeSection(lane: LaneResult, all = false): string[] {
     ),
     // The fixes' rows are in the appendix.
     ...columns([pick(head), ...rows.filter((row) => all || isPosted(row[0] ?? '')).map(pick)]),
+  ];
+}
+
+/** Same/own at every thread count, per lane and pair: the contention curve (appendix); empty without one. */
+export function sharingCurveSection(r: Results): string[] {
+  const curves = sharingCurves(r);
+  if (!hasSharingCurve(curves)) return [];
+  return [
+    '',
+    ...wrap(
+      `same/own at each thread count N (N rings, one per thread): every ring on the same object over each ring its own, ${RATIO_DEF}. kernel: the <x>-same over <x>-own stand-ins; native: each C design's pure loop, shared over own programs; bpf-standin: the hash shape (one key every ring reads) over per-ring (a key per ring), whose keys also differ, so read its change with N, not its level.`,
+    ),
+    ...columns([
+      ['lane', 'pair', 'batch', 'N', 'same/own'],
+      ...curves.flatMap((c) =>
+        c.points.map((p) => [c.lane, c.pair, `b${c.batch}`, `t${p.threads}`, fmtRatio(p.ratio)]),
+      ),
+    ]),
   ];
 }
 
