@@ -124,7 +124,7 @@ function git(args: string[]): string | null {
 }
 
 /** HEAD and whether tracked files differ from it (untracked files are not built, so not counted). */
-function gitState(): { commit: string; dirty: boolean } | null {
+export function gitState(): { commit: string; dirty: boolean } | null {
   if (!existsSync(join(ROOT, '.git'))) return null;
   const commit = git(['rev-parse', 'HEAD']);
   const status = git(['status', '--porcelain', '--untracked-files=no']);

@@ -9,6 +9,7 @@
 
 import type { Results } from '../bench/results.js';
 import type { FuzzReport } from '../fuzz/matrix.js';
+import { environmentOf } from './environment-view.js';
 import { fuzzFailLines, fuzzTextLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
 import {
@@ -34,6 +35,9 @@ export function appendixReport(r: Results, textName = 'report.txt'): string {
       'What the mail report leaves out: the kernel lane at every thread count, the BPF stand-ins at every thread count, registration at every ring count, the C designs by programs registered, the native/kernel cross-check, same/own at every thread count (the contention curve), the TypeScript model lane, and every counterexample of the fuzz lane with its swimlane.',
     ),
   ];
+  const cmdline = environmentOf(r).cmdline;
+  if (typeof cmdline === 'string')
+    out.push('', '== kernel command line (/proc/cmdline, in full)', ...wrap(cmdline, MAIL_WIDTH));
   for (const lane of r.lanes) {
     const section: string[] = [];
     const ok = lane.status === 'ok';

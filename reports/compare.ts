@@ -36,6 +36,7 @@ import {
   seededRandom,
 } from '../bench/stats.js';
 import { runCaveats, TCG_CAVEAT, virtualizationOf } from './caveats.js';
+import type { Confirmation } from './confirm.js';
 import { esc } from './html.js';
 import { columns, MAIL_WIDTH, wrap } from './text.js';
 
@@ -84,6 +85,12 @@ export interface MetricDelta {
   readonly change: number;
   /** 95 % bootstrap interval of that change. */
   readonly ci95: readonly [number, number];
+  /**
+   * For a marginal cost (kernel/.../marginal-b32-b128: the difference of two
+   * cells, near zero and possibly negative, so its relative change means
+   * nothing): new median minus base median in its unit; else null.
+   */
+  readonly difference: number | null;
   /** Mann-Whitney p before correction; 0 or 1 for single computed values. */
   readonly p: number;
   /** Holm-adjusted p across every test of the comparison. */
@@ -196,6 +203,9 @@ function changeInterval(before: readonly number[], after: readonly number[]): [n
   return [quantile(boot, 0.025), quantile(boot, 0.975)];
 }
 
+/** A marginal cost per request between two batch sizes: a difference of two cells, not a timing. */
+const isMarginal = (id: string) => id.includes('/marginal-');
+
 /** A test before it is run: the delta's inputs, and how it may gate. */
 interface Planned
   extends Pick<
@@ -289,7 +299,9 @@ export function compareResults(
       ? [change === 0 ? 1 : 0, change === 0 ? 1 : 0]
       : (pOf.get(t) as number[]);
     const significant = (pAdjusted as number) < o.alpha;
-    const aboveNoise = Math.abs(change) > o.noiseBand;
+    const derived = isMarginal(t.id);
+    // A marginal cost has no meaningful relative size: its significance alone calls it (it never gates).
+    const aboveNoise = derived || Math.abs(change) > o.noiseBand;
     const verdict: Verdict =
       significant && aboveNoise
         ? 'changed'
@@ -308,7 +320,7 @@ export function compareResults(
       !t.isBaseline &&
       ratio !== undefined &&
       !(Math.abs(ratioChange) > o.threshold && Math.sign(ratioChange) === Math.sign(change));
-    const informational = t.informational || drift;
+    const informational = t.informational || drift || derived;
     const worse = t.better === 'lower' ? change > 0 : change < 0;
     const beyond = verdict === 'changed' && Math.abs(change) > o.threshold;
     const gates = timed && !informational;
@@ -323,6 +335,7 @@ export function compareResults(
       next: t.next,
       change,
       ci95: exact ? [change, change] : changeInterval(t.base, t.next),
+      difference: derived ? median(t.next) - median(t.base) : null,
       p: p as number,
       pAdjusted: pAdjusted as number,
       verdict,
@@ -331,9 +344,11 @@ export function compareResults(
       informational,
       note: t.informational
         ? `the ${t.lane} lane does not gate`
-        : drift
-          ? 'raw ns only: its ratio to its baseline did not move as far'
-          : null,
+        : derived
+          ? 'a marginal cost, the difference of two cells tested on their own: does not gate'
+          : drift
+            ? 'raw ns only: its ratio to its baseline did not move as far'
+            : null,
     };
   });
 
@@ -352,7 +367,7 @@ export function compareResults(
           t.lane === lane &&
           t.kind === kind &&
           sampled(t) &&
-          !t.id.includes('/marginal-') &&
+          !isMarginal(t.id) &&
           [...t.base, ...t.next].every((v) => v > 0),
       );
       if (series.length === 0) continue;
@@ -397,11 +412,14 @@ export function compareResults(
   };
 }
 
-/** True when the comparison found a regression that sets the exit code. */
-export function hasRegression(c: Ok): boolean {
-  return (
-    c.tcg.length === 0 && (c.deltas.some((d) => d.regression) || c.lanes.some((l) => l.regression))
-  );
+/**
+ * True when the comparison found a regression that sets the exit code;
+ * after `--confirm`, only one the re-run showed again.
+ */
+export function hasRegression(c: Ok, confirmation: Confirmation | null = null): boolean {
+  if (c.tcg.length > 0) return false;
+  if (confirmation !== null) return confirmation.items.some((x) => x.confirmed);
+  return c.deltas.some((d) => d.regression) || c.lanes.some((l) => l.regression);
 }
 
 /**
@@ -433,6 +451,12 @@ export function tcgCaveat(c: Ok): string | null {
 }
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+
+/** A delta's change as shown: a percentage, or for a marginal cost its difference in ns. */
+const changeText = (d: MetricDelta) =>
+  d.difference === null
+    ? pct(d.change)
+    : `${d.difference >= 0 ? '+' : ''}${d.difference.toFixed(1)}ns`;
 
 function num(x: number, unit: string): string {
   if (unit === 'ratio') return `${x.toFixed(3)}x`;
@@ -470,12 +494,29 @@ function shownDeltas(c: Ok): MetricDelta[] {
     .sort((x, y) => rank(x) - rank(y) || Math.abs(y.change) - Math.abs(x.change));
 }
 
-/** The first line: the verdict, and the largest regression by name. */
-export function verdictLine(c: Ok): string {
+/** The first line: the verdict (after `--confirm`, what the re-run showed again). */
+export function verdictLine(c: Ok, confirmation: Confirmation | null = null): string {
   if (c.tcg.length > 0) return 'iou-dispatch compare: not judged (QEMU TCG timings), exit 0';
+  const plural = (n: number) => `regression${n === 1 ? '' : 's'}`;
+  if (confirmation !== null) {
+    const flagged = confirmation.items.length;
+    const kept = confirmation.items.filter((x) => x.confirmed).length;
+    const again = `re-run: ${kept} of ${flagged} flagged seen again`;
+    return kept === 0
+      ? `iou-dispatch compare: no regression (${again}), exit 0`
+      : `iou-dispatch compare: ${kept} ${plural(kept)} (${again}), exit 1`;
+  }
   const n = regressionNames(c).length;
   if (n === 0) return 'iou-dispatch compare: no regression, exit 0';
-  return `iou-dispatch compare: ${n} regression${n === 1 ? '' : 's'}, exit 1`;
+  return `iou-dispatch compare: ${n} ${plural(n)}, exit 1`;
+}
+
+/** Under the verdict after `--confirm`: each flagged regression, and below it what the re-run measured. */
+export function confirmationLines(confirmation: Confirmation): string[] {
+  return confirmation.items.flatMap((x) => [
+    `${x.confirmed ? 'CONFIRMED' : 'not again'}  ${x.name}`,
+    `           re-run: ${x.again}`,
+  ]);
 }
 
 /**
@@ -495,22 +536,32 @@ export function regressionNames(c: Ok): string[] {
   for (const d of shownDeltas(c).filter((x) => x.regression)) {
     if (seen.has(d.id)) continue;
     seen.add(d.id);
-    metrics.push(`${deltaLabel(d)} ${pct(d.change)}`);
+    metrics.push(`${deltaLabel(d)} ${changeText(d)}`);
   }
   return [...lanes, ...metrics];
 }
 
 /** The comparison as text, at most 80 columns, in the robot's order: verdict, sides, lanes, changes. */
-export function compareText(c: Ok, baseName: string, newName: string): string {
+export function compareText(
+  c: Ok,
+  baseName: string,
+  newName: string,
+  confirmation: Confirmation | null = null,
+): string {
   const o = c.options;
   const caveat = tcgCaveat(c);
   // Every regression named right under the verdict (at most 10; the table has all).
-  const names = regressionNames(c);
+  const names = confirmation === null ? regressionNames(c) : confirmationLines(confirmation);
+  const shownNames = confirmation === null ? 10 : 2 * 10;
   // The verdict first, each regression under it, then what limits them.
   const out: string[] = [
-    verdictLine(c),
-    ...names.slice(0, 10).map((x) => `  ${x}`.slice(0, MAIL_WIDTH)),
-    ...(names.length > 10 ? [`  and ${names.length - 10} more below`] : []),
+    verdictLine(c, confirmation),
+    ...names.slice(0, shownNames).map((x) => `  ${x}`.slice(0, MAIL_WIDTH)),
+    ...(names.length > shownNames
+      ? [
+          `  and ${names.length - shownNames} more ${confirmation === null ? 'below' : 'in compare.html'}`,
+        ]
+      : []),
     ...(caveat === null ? [] : wrap(`CAVEAT: ${caveat}`, MAIL_WIDTH)),
     ...(quickCaveat(c) === null ? [] : wrap(`CAVEAT: ${quickCaveat(c)}`, MAIL_WIDTH)),
     ...sideCaveats(c).flatMap((x) => wrap(`CAVEAT ${x}`, MAIL_WIDTH)),
@@ -579,7 +630,7 @@ export function compareText(c: Ok, baseName: string, newName: string): string {
               : '';
       rows.push([
         cell(d.base, d.unit),
-        pct(d.change),
+        changeText(d),
         cell(d.next, d.unit),
         d.base.length > 1 ? pText(d.pAdjusted) : 'exact',
         `${d.base.length}/${d.next.length}`,
@@ -610,7 +661,12 @@ const VERDICT_TEXT: Record<Verdict, string> = {
 };
 
 /** The comparison as a self-contained HTML page: every test, with its verdict. */
-export function compareHtml(c: Ok, baseName: string, newName: string): string {
+export function compareHtml(
+  c: Ok,
+  baseName: string,
+  newName: string,
+  confirmation: Confirmation | null = null,
+): string {
   const rowStyle = (reg: boolean, imp: boolean) =>
     reg ? ' style="background:#ffebe9"' : imp ? ' style="background:#dafbe1"' : '';
   const laneRows = c.lanes
@@ -626,13 +682,13 @@ export function compareHtml(c: Ok, baseName: string, newName: string): string {
         Math.abs(y.change) - Math.abs(x.change),
     )
     .map((d) => {
-      const ci = `${pct(d.ci95[0])}..${pct(d.ci95[1])}`;
+      const ci = d.difference === null ? `${pct(d.ci95[0])}..${pct(d.ci95[1])}` : '';
       const what = d.regression
         ? 'regression'
         : d.improvement
           ? 'improvement'
           : `${VERDICT_TEXT[d.verdict]}${d.note !== null && d.verdict === 'changed' ? ` (${d.note})` : ''}`;
-      return `<tr${rowStyle(d.regression, d.improvement)}><td>${esc(deltaLabel(d))}</td><td>${esc(num(median(d.base), d.unit))} ${esc(spread(d.base))}</td><td>${esc(pct(d.change))}</td><td>${esc(ci)}</td><td>${esc(pText(d.pAdjusted))}</td><td>${d.base.length}/${d.next.length}</td><td>${esc(num(median(d.next), d.unit))} ${esc(spread(d.next))}</td><td>${esc(what)}</td></tr>`;
+      return `<tr${rowStyle(d.regression, d.improvement)}><td>${esc(deltaLabel(d))}</td><td>${esc(num(median(d.base), d.unit))} ${esc(spread(d.base))}</td><td>${esc(changeText(d))}</td><td>${esc(ci)}</td><td>${esc(pText(d.pAdjusted))}</td><td>${d.base.length}/${d.next.length}</td><td>${esc(num(median(d.next), d.unit))} ${esc(spread(d.next))}</td><td>${esc(what)}</td></tr>`;
     })
     .join('\n');
   const banners = [
@@ -652,8 +708,14 @@ export function compareHtml(c: Ok, baseName: string, newName: string): string {
 <style>body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}td:first-child,th:first-child{text-align:left}</style>
 </head><body>
 <h1>iou-dispatch compare</h1>
-${banners}<p><strong>${esc(verdictLine(c))}</strong></p>
-<table><thead><tr><th></th><th>base</th><th>new</th></tr></thead><tbody>
+${banners}<p><strong>${esc(verdictLine(c, confirmation))}</strong></p>
+${
+  confirmation === null
+    ? ''
+    : `<ul>${confirmationLines(confirmation)
+        .map((x) => `<li>${esc(x)}</li>`)
+        .join('')}</ul>\n`
+}<table><thead><tr><th></th><th>base</th><th>new</th></tr></thead><tbody>
 <tr><td>kernel</td><td>${esc(c.sides.base.kernel)}</td><td>${esc(c.sides.new.kernel)}</td></tr>
 <tr><td>commit</td><td>${esc(c.sides.base.commit)}</td><td>${esc(c.sides.new.commit)}</td></tr>
 <tr><td>run</td><td>${esc(c.sides.base.label)}</td><td>${esc(c.sides.new.label)}</td></tr>

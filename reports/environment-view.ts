@@ -112,9 +112,7 @@ function loadLine(r: Results, e: Environment): string | null {
       : `CPU${e.affinity.length === 1 ? '' : 's'} ${formatCpuList(e.affinity)}`;
   return [
     `1-min average ${one(e.load.before)} before, ${one(e.load.after)} after`,
-    steal === null
-      ? 'steal not measured'
-      : `steal ${steal.toFixed(1)} % of the run's time on ${on}`,
+    steal === null ? 'steal not measured' : `steal ${steal.toFixed(1)} % on ${on}`,
   ].join('; ');
 }
 
@@ -148,25 +146,46 @@ function labelled(label: string | null, value: string, width: number, hang = 9):
   return lines;
 }
 
+/** '2026-12-02 18:42:13-18:44:21 UTC' (one day), else both instants to the second. */
+function runSpan(started: string, finished: string): string {
+  const [a, b] = [started, finished].map((t) => t.replace(/\.\d+Z$/, 'Z')) as [string, string];
+  const [dayA, timeA] = a.replace('Z', '').split('T');
+  const [dayB, timeB] = b.replace('Z', '').split('T');
+  if (dayA === undefined || timeA === undefined || timeB === undefined)
+    return `${started} to ${finished}`;
+  return dayA === dayB ? `${dayA} ${timeA}-${timeB} UTC` : `${a} to ${b}`;
+}
+
 /**
- * The environment block at the head of report.txt: command, commit and dirty
- * flag, versions, times, kernel and its configuration, command line, CPU with
+ * Boot parameters that change what a timing means: mitigations, CPU
+ * isolation and tick, idle and frequency drivers, preemption and SMT,
+ * memory debugging. Matched by name or prefix (`spectre_v2=`, `intel_idle.`).
+ */
+const TIMING_PARAMS =
+  /^(mitigations|spectre|spec_|retbleed|srso|nospec|no_stf|pti|nopti|mds|tsx|l1tf|mmio_stale|gather_data|reg_file|isolcpus|nohz|rcu_nocbs|rcu_nocb|irqaffinity|idle|processor\.max_cstate|intel_idle\.|intel_pstate|amd_pstate|cpufreq|cpuidle|haltpoll|preempt|threadirqs|nosmt|maxcpus|nr_cpus|transparent_hugepage|numa|init_on_alloc|init_on_free|slub_debug|page_poison|kasan|lockdown|sched_)/;
+
+/** The kernel command line's words that bear on timing, and how many others it has. */
+export function timingParams(kernel: string): { shown: string[]; others: number } {
+  const words = kernel.split(/\s+/).filter((w) => w !== '');
+  const shown = words.filter((w) => TIMING_PARAMS.test(w));
+  return { shown, others: words.length - shown.length };
+}
+
+/**
+ * The environment block at the head of report.txt (the command, commit and
+ * dirty flag are in its reproduce block): times and versions, kernel and its
+ * configuration, the command line's timing parameters, CPU with
  * its identity and the CPUs this process could use, active mitigations in
  * full, BPF JIT, load and steal. Lines of at most `width` columns.
  */
 export function environmentLines(r: Results, width = 80): string[] {
   const e = environmentOf(r);
-  const git = runCommit(r);
+  // The command, the commit and the tree's state are in the reproduce block beside this one.
   const out: [string | null, string, number?][] = [
-    ['command', r.command.join(' ')],
     [
-      'commit',
-      git === null
-        ? 'unknown (not a git checkout)'
-        : `${git.commit.slice(0, 12)}, ${git.dirty ? 'DIRTY: tracked files differ from it' : 'clean tree'}`,
+      'run',
+      `${runSpan(r.startedAt, r.finishedAt)}, ${r.complete ? 'complete' : 'INCOMPLETE'}; suite ${r.suiteVersion}, node ${e.node ?? '?'}`,
     ],
-    ['suite', `iou-dispatch ${r.suiteVersion}, node ${e.node ?? '?'}`],
-    ['run', `${r.startedAt} to ${r.finishedAt}, ${r.complete ? 'complete' : 'INCOMPLETE'}`],
     [
       'kernel',
       `${e.kernel?.release ?? '?'} ${e.kernel?.machine ?? ''} ${e.kernel?.version ?? ''}`.trim(),
@@ -176,11 +195,13 @@ export function environmentLines(r: Results, width = 80): string[] {
   if (config !== null) out.push(['config', config]);
   if (e.cmdline !== undefined) {
     const params = e.cmdline === null ? null : kernelParams(e.cmdline);
+    // Only what bears on timing: a cloud's command line is 8 lines; all of it is in the appendix.
+    const timing = params === null ? null : timingParams(params.kernel);
     out.push([
       'cmdline',
-      params === null
+      timing === null
         ? 'not readable'
-        : `${params.kernel}${params.init === null ? '' : ' (init arguments after -- in report.html)'}`,
+        : `${timing.shown.join(' ') || '(nothing that bears on timing)'}${timing.others > 0 || params?.init ? ` (+${timing.others} other${timing.others === 1 ? '' : 's'}${params?.init ? ' and init arguments' : ''}: appendix)` : ''}`,
     ]);
   }
   out.push(['cpu', cpuLine(e, virtualizationOf(r))]);

@@ -567,7 +567,17 @@ export function textReport(
   out.push(...headlineLines(f));
   out.push(...standinSection(f), '');
   out.push(...envLines(r), '', ...reproduceLines(r));
+  // The lanes told only in the appendix that ran: one line for all of them, where the first was.
+  const appendixOnly = r.lanes.filter((l) => APPENDIX_ONLY.has(l.lane) && l.status === 'ok');
   for (const lane of r.lanes) {
+    if (appendixOnly.includes(lane)) {
+      if (lane === appendixOnly[0]) {
+        const names = appendixOnly.map((l) => l.lane).join(', ');
+        const lanes = appendixOnly.length === 1 ? 'lane' : 'lanes';
+        out.push('', ...wrap(`== ${names} ${lanes}: ok (tables and notes: ${appendixName})`));
+      }
+      continue;
+    }
     const inline = NOTES_INLINE.has(lane.lane) || lane.notes.length === 0;
     const notes = inline
       ? ''

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CpuTimes } from '../../bench/proc.js';
 import { type Environment, type Results, validateResults } from '../../bench/results.js';
+import { appendixReport } from '../../reports/appendix.js';
 import {
   largestThreadCount,
   runCaveatList,
@@ -21,6 +22,7 @@ import {
   environmentGroups,
   environmentLines,
   runCommit,
+  timingParams,
 } from '../../reports/environment-view.js';
 import { textReport } from '../../reports/text.js';
 import { sampleResults } from './fixtures.js';
@@ -250,17 +252,33 @@ describe('environment block', () => {
     const lines = environmentLines(r);
     for (const l of lines) assert.ok(l.length <= 80, l);
     const words = new Set(lines.join(' ').split(/\s+/));
-    for (const w of CMDLINE.split(' -- ')[0]?.split(' ') ?? []) assert.ok(words.has(w), w);
+    // The command line's timing parameters here, whole; all of it in the appendix.
+    assert.ok(words.has('mitigations=auto,nosmt'));
+    assert.ok(!words.has('BOOT_IMAGE=/boot/vmlinuz-6.18.0-1-generic'));
+    assert.match(lines.join(' '), /\(\+5 others and init arguments: appendix\)/);
+    const appendix = new Set(appendixReport(r).split(/\s+/));
+    for (const w of CMDLINE.split(' ')) assert.ok(appendix.has(w), w);
     assert.ok(words.has('0xa101148)'), 'the microcode number whole');
-    assert.ok(!words.has('--init-only'), 'init arguments are left to the HTML');
+    assert.ok(!words.has('--init-only'), 'init arguments are left to the appendix and HTML');
   });
 
-  it('names the commit and its dirty flag, CPU identity, affinity, config, JIT, load and steal', async () => {
+  it('keeps only the boot parameters that bear on timing', () => {
+    assert.deepEqual(
+      timingParams('BOOT_IMAGE=/x ro quiet isolcpus=1 nohz_full=1 intel_idle.max_cstate=0 psi=1'),
+      { shown: ['isolcpus=1', 'nohz_full=1', 'intel_idle.max_cstate=0'], others: 4 },
+    );
+  });
+
+  it('names the run, the commit and its dirty flag, CPU identity, affinity, config, JIT, load and steal', async () => {
     // Continuation lines joined back, so the checks do not depend on where lines break.
     const text = environmentLines(await withEnv(fullEnv()))
       .join('\n')
       .replaceAll(/\n {9}/g, ' ');
-    assert.match(text, /^commit: +0123456789ab, DIRTY: tracked files differ from it$/m);
+    assert.match(text, /^run: +\S+ \S+-\S+ UTC, complete; suite \S+, node \S+$/m);
+    // The commit and its dirty flag head the reproduce block beside it.
+    const reproduce = textReport(await withEnv(fullEnv()));
+    assert.match(reproduce, /^reproduce \(tree was DIRTY: uncommitted changes/m);
+    assert.match(reproduce, /^ {2}git checkout 0123456789ab/m);
     assert.match(
       text,
       /^cpu: +AMD EPYC 9R14 96-Core Processor \(AuthenticAMD family 25 model 17 stepping 1 microcode 0xa101148\) 4 online, 4 usable \(affinity 0-3\), hypervisor kvm$/m,

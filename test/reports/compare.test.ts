@@ -223,6 +223,39 @@ describe('compare', () => {
     assert.match(run.stdout, /model\/per-ctx\/n16 \(not gating\)/);
   });
 
+  it('a marginal cost moves by ns, not by a percentage of a near-zero value, and never gates', async () => {
+    const withMarginal = async (seed: number, at: number): Promise<Results> => {
+      const r = await sampleResults({ seed });
+      const rand = seededRandom(seed);
+      const m = metric(
+        {
+          id: 'kernel/nop/marginal-b1-b128/t1',
+          lane: 'kernel',
+          labels: { standin: 'nop', designs: 'global-array', batch: '1..128', threads: 1 },
+          unit: 'ns/req',
+          better: 'lower',
+        },
+        Array.from({ length: 12 }, () => at + rand() * 0.1),
+      );
+      return {
+        ...r,
+        lanes: r.lanes.map((l) => (l.lane === 'kernel' ? { ...l, metrics: [...l.metrics, m] } : l)),
+      };
+    };
+    // 0.5 ns to 1.5 ns: +200 % as a ratio, one ns as what it is.
+    const base = await withMarginal(1, 0.5);
+    const next = await withMarginal(1, 1.5);
+    const c = compareResults(base, next);
+    assert.ok(c.ok);
+    const d = c.deltas.find((x) => x.id === 'kernel/nop/marginal-b1-b128/t1');
+    assert.ok(d !== undefined);
+    assert.ok(d.difference !== null && Math.abs(d.difference - 1) < 0.1, String(d.difference));
+    assert.ok(d.informational && !d.regression);
+    assert.equal(compare(files(base, next)).status, 0);
+    const text = compareText(c, 'base.json', 'new.json');
+    assert.match(text, /\+1\.0ns [^\n]*\n? *kernel\/nop\/marginal-b1-b128\/t1/);
+    assert.doesNotMatch(text, /\+200/);
+  });
   it("states each run's own caveat once, saying which run it is about", async () => {
     const c = compareResults(await sampleResults({ seed: 1 }), await sampleResults({ seed: 3 }));
     assert.ok(c.ok);

@@ -21,7 +21,7 @@ describe('mail text report', () => {
       assert.ok(line.length <= 80, `too long (${line.length}): ${line}`);
       assert.ok(!line.includes('\t'), `tab in: ${line}`);
     }
-    assert.match(text, /^command: npm run bench -- --quick$/m);
+    assert.match(text, /^ {2}npm run bench -- --quick$/m);
     assert.match(text, /report\.html/);
   });
 
