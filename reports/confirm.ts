@@ -102,6 +102,9 @@ export function confirmPlan(c: Ok, next: Results): ConfirmPlan | null {
     ...(typeof o.rounds === 'number' ? ['--rounds', String(o.rounds)] : []),
     ...(typeof o.durationMs === 'number' ? ['--duration', String(o.durationMs)] : []),
     ...(Array.isArray(o.cpus) && o.cpus.length > 0 ? ['--cpus', o.cpus.join(',')] : []),
+    // Placed as the run was: its thread counts may exceed the CPUs only as it did, unpinned if it was.
+    ...(o.oversubscribe === true ? ['--oversubscribe'] : []),
+    ...(isObject(o.placement) && o.placement.mode === 'off' ? ['--no-pin'] : []),
     ...(typeof o.libbpf === 'string' ? ['--libbpf', o.libbpf] : []),
     '--no-report',
     '--json',

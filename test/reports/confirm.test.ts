@@ -98,6 +98,11 @@ describe('compare --confirm: what is re-run', () => {
     assert.equal(arg('--threads'), '1,2,4');
     assert.equal(arg('--rounds'), '12');
     assert.equal(arg('--duration'), '10');
+    assert.ok(!plan.argv.includes('--oversubscribe') && !plan.argv.includes('--no-pin'));
+    // A run that oversubscribed, unpinned, is re-run the same way (else 4 threads on 2 CPUs is refused).
+    const crowded = { ...options, oversubscribe: true, placement: { mode: 'off', cpus: [] } };
+    const again = confirmPlan(cl, { ...everySlower, options: crowded });
+    assert.ok(again?.argv.includes('--oversubscribe') && again.argv.includes('--no-pin'));
   });
 });
 
