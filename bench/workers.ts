@@ -3,6 +3,7 @@
 // a CPU outside the affinity mask, or more threads than usable CPUs without
 // --oversubscribe, is a UsageError; the result says where workers go.
 
+import { MAX_LIST } from '../native/index.js';
 import { parseIntList, UsageError } from './args.js';
 import type { BenchOptions } from './lane.js';
 import { formatCpuList } from './proc.js';
@@ -33,6 +34,9 @@ export function parseWorkers(
     values.threads === undefined
       ? threadLadder(usable)
       : parseIntList('--threads', values.threads, 1, MAX_THREADS);
+  // The native runners take at most MAX_LIST thread counts per run (native/src/threads.h RUN_MAX_LIST).
+  if (threads.length > MAX_LIST)
+    throw new UsageError(`--threads: ${threads.length} counts; at most ${MAX_LIST} per run`);
   const most = Math.max(...threads);
   const oversubscribe = values.oversubscribe === true;
   if (most > usable && !oversubscribe) {

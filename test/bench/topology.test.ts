@@ -87,6 +87,14 @@ describe('--threads, --cpus, --oversubscribe, --no-pin', () => {
     );
   });
 
+  it('refuses more thread counts than the native runners take', () => {
+    const many = Array.from({ length: 17 }, (_, i) => i + 1).join(',');
+    assert.throws(
+      () => parseWorkers({ threads: many }, machine(32)),
+      /^Error: --threads: 17 counts; at most 16 per run$/,
+    );
+  });
+
   it('refuses more threads than usable CPUs without --oversubscribe, naming the count', () => {
     assert.throws(
       () => parseWorkers({ threads: '1,4' }, machine(2)),
