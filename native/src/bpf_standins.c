@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bpf_standins.h"
+#include "pool.h"
 #include "standins.h"
 
 /* The op id every request names, and the id >= 256 the hash shape uses. */
@@ -367,7 +368,8 @@ int bpf_standins_load(struct bpf_standins *st, const struct bpf_btf *btf)
 		return fail(st, st->fd_array_fd, "creating a BPF array map");
 	if ((st->hash_fd = map_create(BPF_MAP_TYPE_HASH, 8, 4, 1024)) < 0)
 		return fail(st, st->hash_fd, "creating a BPF hash map");
-	if ((st->per_ring_fd = map_create(BPF_MAP_TYPE_HASH, 16, 4, 1024)) < 0)
+	/* One entry per ring that ran the shape: up to POOL_MAX_THREADS workers' rings, the check's, and reused ones. */
+	if ((st->per_ring_fd = map_create(BPF_MAP_TYPE_HASH, 16, 4, 4 * POOL_MAX_THREADS)) < 0)
 		return fail(st, st->per_ring_fd, "creating a BPF hash map");
 	for (int h = 0; h < BPF_HOOK_COUNT; h++) {
 		char what[96];
