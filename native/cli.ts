@@ -3,11 +3,12 @@
 
 import { release } from 'node:os';
 import { parseArgs } from 'node:util';
-import { parseIntList, parsePositive, parseWhole, runCli } from '../bench/args.js';
+import { parseIntList, parsePositive, parseWhole, runCli, UsageError } from '../bench/args.js';
 import { progress } from '../bench/progress.js';
 import { median, quantile } from '../bench/stats.js';
 import {
   type KernelProbe,
+  MAX_THREADS,
   probeKernel,
   runStandins,
   type StandinCell,
@@ -19,7 +20,7 @@ Prints the io_uring probe of this kernel and a quick table of the stand-ins.
   --no-table         only the probe
   --json             the probe and the table's raw cells as JSON on stdout
   --batches LIST     batch sizes (default 1,32,128)
-  --threads LIST     thread counts, one ring each (default 1,2)
+  --threads LIST     thread counts, one ring each, 1 to 1024 (default 1,2)
   --cpus LIST        pin worker i to cpus[i % n] (default: no pinning)
   --rounds N         interleaved rounds (default 5)
   --sample-ms MS     length of one timed sample (default 10)
@@ -122,7 +123,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const batches = parseIntList('--batches', values.batches, 1, 256);
-  const threads = parseIntList('--threads', values.threads, 1, 64);
+  const threads = parseIntList('--threads', values.threads, 1, MAX_THREADS);
   const cpus = values.cpus === undefined ? [] : parseIntList('--cpus', values.cpus, 0, 4095);
   const rounds = parseWhole('--rounds', values.rounds, 10_000);
   const sampleMs = parsePositive('--sample-ms', values['sample-ms'], 60_000);
@@ -141,7 +142,10 @@ async function main(): Promise<number> {
   const bar = progress('measuring stand-ins');
   const result = await runStandins({ batches, threads, cpus, rounds, sampleMs }, (d, t) =>
     bar.update(d, t),
-  );
+  ).catch((e: Error) => {
+    // A --cpus entry this process may not run on: the user's input, not a bug.
+    throw e.message.startsWith('cannot pin') ? new UsageError(`--cpus: ${e.message}`) : e;
+  });
   bar.done();
   if (values.json) console.log(JSON.stringify({ probe, ...result }, null, 2));
   else printTable(result.cells, batches, threads);
