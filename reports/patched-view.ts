@@ -52,8 +52,3 @@ export function patchedGrid(lane: LaneResult | undefined): PatchedGrid {
       largest === undefined ? undefined : at(variant, largest, threads)?.vsBaseline?.ratio,
   };
 }
-
-/** "1.68x [1.60-1.75]": a ratio's median and its 95 % interval. */
-export function ratioWithInterval(s: Summary): string {
-  return `${s.median.toFixed(2)}x [${s.ci95[0].toFixed(2)}-${s.ci95[1].toFixed(2)}]`;
-}

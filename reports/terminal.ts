@@ -9,7 +9,8 @@ import { bytes } from './findings.js';
 import { fuzzMatrixLines } from './fuzz.js';
 import { kernelGrid } from './kernel-view.js';
 import { nativeTable, nativeView } from './native-view.js';
-import { PATCHED_BASELINE, patchedGrid, ratioWithInterval } from './patched-view.js';
+import { fmtRatio, RATIO_DEF } from './numbers.js';
+import { PATCHED_BASELINE, patchedGrid } from './patched-view.js';
 import { duration, registrationView } from './registration-view.js';
 import { columns } from './text.js';
 
@@ -32,17 +33,17 @@ function kernelLines(lane: LaneResult): string[] {
   const out: string[] = [];
   for (const t of threads) {
     out.push(
-      `  ns/request, ${t} thread${t > 1 ? 's' : ''} (median ±half-IQR over rounds; x = per-round ratio to nop)`,
+      `  ns/request, ${t} thread${t > 1 ? 's' : ''} (median ±half-IQR over rounds); x nop: ${RATIO_DEF}`,
     );
     const rows = [['  stand-in', ...batches.map((b) => `batch ${b}`), `x nop @${batches.at(-1)}`]];
     for (const s of standins) {
       const at = (b: number) => cellAt(s, b, t);
       const last = at(batches.at(-1) ?? 0);
-      const ratio = last?.vsBaseline?.ratio.median;
+      const ratio = last?.vsBaseline?.ratio;
       rows.push([
         `  ${s}`,
         ...batches.map((b) => cell(at(b))),
-        ratio === undefined ? '' : `${ratio.toFixed(2)}x`,
+        ratio === undefined ? '' : fmtRatio(ratio),
       ]);
     }
     out.push(...columns(rows));
@@ -70,14 +71,14 @@ function patchedLines(lane: LaneResult): string[] {
   const bpf = g.variants.filter((v) => v !== PATCHED_BASELINE);
   if (g.threads.length === 0 || bpf.length === 0) return [];
   return [
-    `  IORING_OP_BPF x plain NOP on the same ring at batch ${g.largest} (per-round ratio, median [95 % interval])`,
+    `  IORING_OP_BPF x plain NOP on the same ring at batch ${g.largest} (${RATIO_DEF})`,
     ...columns([
       ['  threads', ...bpf],
       ...g.threads.map((t) => [
         `  ${t}`,
         ...bpf.map((v) => {
           const r = g.xnop(v, t);
-          return r === undefined ? '-' : ratioWithInterval(r);
+          return r === undefined ? '-' : fmtRatio(r);
         }),
       ]),
     ]),

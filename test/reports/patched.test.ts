@@ -131,10 +131,14 @@ describe('patched lane in the reports', () => {
     const lines = terminalSummary(withLane(await sampleResults(), patchedLane()));
     const head = lines.findIndex((l) => l.includes('IORING_OP_BPF x plain NOP'));
     assert.ok(head > 0);
-    assert.match(lines[head] ?? '', /at batch 32 \(per-round ratio, median \[95 % interval\]\)$/);
+    assert.match(lines[head] ?? '', /at batch 32 \(median of per-round ratios \[95% CI\]\)$/);
     assert.match(lines[head + 1] ?? '', /^ {2}threads +bpf-nop +bpf-array +bpf-result$/);
-    assert.match(lines[head + 2] ?? '', /^ {2}1 +1\.\d\dx \[[\d.-]+\] +1\.\d\dx \[/);
-    assert.match(lines[head + 3] ?? '', /^ {2}2 +1\.\d\dx \[/);
+    // The same figure as the report's tables (reports/numbers.ts): three decimals, '..' between.
+    assert.match(
+      lines[head + 2] ?? '',
+      /^ {2}1 +1\.\d{3}x \[\d\.\d{3}\.\.\d\.\d{3}\] +1\.\d{3}x \[/,
+    );
+    assert.match(lines[head + 3] ?? '', /^ {2}2 +1\.\d{3}x \[/);
   });
 
   it('renders a run without the lane, or with it skipped or empty, with no table', async () => {
