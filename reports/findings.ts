@@ -432,6 +432,28 @@ function nativeClaim(r: Results, designs: readonly DesignFinding[]): Claim | nul
   const v = nativeView(laneOf(r, 'native'));
   const name = POSTED_DESIGNS.map((d) => [d.id, d.name] as const);
   const nameOf = (id: string) => name.find(([x]) => x === id)?.[1] ?? id;
+  // The control: 'core' runs the same code whether its rings are called "same" or "own".
+  // Where its ratio is resolved, the 2-thread cells measured where and when the workers
+  // ran (placement, SMT siblings, other load), not sharing: no design result is stated.
+  const coreShared = v.at('core', 'pure', 'shared', 1, v.batch, first.threads);
+  const coreOwn = v.at('core', 'pure', 'own', 1, v.batch, first.threads);
+  if (coreShared !== undefined && coreOwn !== undefined) {
+    const control = ratioOf(coreShared, coreOwn);
+    if (ratioResolved(control)) {
+      const f: Figure = {
+        text: fmtRatio(control),
+        kind: 'ratio',
+        of: coreShared.id,
+        over: coreOwn.id,
+        summary: control,
+      };
+      return {
+        lane: 'native',
+        text: `C models (native lane; pure loop, batch ${v.batch}, ${first.threads} threads), same programs over each its own: no result in this run; the control (core, identical code either way) measured ${f.text}, so these cells show where the workers ran, not sharing.`,
+        figures: [f],
+      };
+    }
+  }
   const figures: Figure[] = native.map((d) => {
     const s = d.nativeSharing as NonNullable<DesignFinding['nativeSharing']>;
     return {

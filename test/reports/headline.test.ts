@@ -92,9 +92,10 @@ function patchedLane(): LaneResult {
 /** A results file written to disk and read back, and the report.txt rendered from it. */
 async function generated(
   patched: LaneResult = skippedPatched,
+  tweak: (r: Results) => Results = (r) => r,
 ): Promise<{ results: Results; report: string }> {
   const base = await sampleResults();
-  const r: Results = { ...base, lanes: [...base.lanes, bpfLane(), patched] };
+  const r: Results = tweak({ ...base, lanes: [...base.lanes, bpfLane(), patched] });
   const dir = mkdtempSync(join(tmpdir(), 'iou-headline-'));
   writeFileSync(join(dir, 'results.json'), JSON.stringify(r));
   const read = readResults(join(dir, 'results.json'));
@@ -227,6 +228,31 @@ describe('headline figures', () => {
     );
     assert.match(text, /Sharing across 2 threads \(native lane\): no result/);
     assert.doesNotMatch(text, /same\/own|3\.000x/);
+  });
+
+  it('states no native sharing result when the control (core, the same code either way) moved', async () => {
+    // The core loop's "own" cells 40 % faster than its "same" ones: nothing in the code differs,
+    // so the 2-thread cells measured where the workers ran.
+    const ownFaster = (r: Results): Results => ({
+      ...r,
+      lanes: r.lanes.map((l) => ({
+        ...l,
+        metrics: l.metrics.map((m) =>
+          m.id === 'native/core/pure/own/p1/b128/t2' ? { ...m, values: noisy(6, 12, 5) } : m,
+        ),
+      })),
+    });
+    const { results, report } = await generated(skippedPatched, ownFaster);
+    const bullet = headlineOf(report).find((b) => b.startsWith('C models')) ?? '';
+    assert.match(
+      bullet,
+      /no result in this run; the control \(core, identical code either way\) measured 1\.\d{3}x \[/,
+    );
+    assert.doesNotMatch(bullet, /per-fd/);
+    assert.deepEqual(headlineProblems(report, results), []);
+    // The same run with the control at 1.0 states the designs' ratios.
+    const plain = headlineOf((await generated()).report).find((b) => b.startsWith('C models'));
+    assert.match(plain ?? '', /per-fd/);
   });
 
   it('fails a headline figure that no table prints, or a width no interval has', async () => {
